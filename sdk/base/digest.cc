@@ -66,9 +66,9 @@ absl::Status ValidateDigest(std::string_view digest) {
                    "\": want sha256: and 64 lowercase hex characters"));
 }
 
-std::string_view DigestHex(std::string_view digest) {
+std::string DigestHex(std::string_view digest) {
   size_t colon = digest.find(':');
-  return colon == std::string_view::npos ? digest : digest.substr(colon + 1);
+  return std::string(colon == std::string_view::npos ? digest : digest.substr(colon + 1));
 }
 
 }  // namespace kiln

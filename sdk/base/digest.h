@@ -45,7 +45,7 @@ std::string Sha256Hex(std::string_view data);
 absl::Status ValidateDigest(std::string_view digest);
 
 // The hex part of a valid digest ("sha256:ab.." -> "ab..").
-std::string_view DigestHex(std::string_view digest);
+std::string DigestHex(std::string_view digest);
 
 }  // namespace kiln
 

@@ -1,0 +1,108 @@
+// Tests of the Go-compatibility helpers behind the builder.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sdk/llb/internal/git_url.h"
+#include "sdk/llb/internal/go_json.h"
+#include "sdk/llb/internal/go_path.h"
+
+namespace kiln::llb_internal {
+namespace {
+
+TEST(GoPathTest, CleanMatchesGoTable) {
+  // Cases from Go's path.Clean tests.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "."},
+      {"abc", "abc"},
+      {"a/b/c", "a/b/c"},
+      {"..", ".."},
+      {"../../abc", "../../abc"},
+      {"/", "/"},
+      {"abc/def/", "abc/def"},
+      {"//abc", "/abc"},
+      {"abc//def//ghi", "abc/def/ghi"},
+      {"/./abc/def", "/abc/def"},
+      {"abc/.", "abc"},
+      {"abc/def/ghi/../jkl", "abc/def/jkl"},
+      {"abc/def/../..", "."},
+      {"/abc/def/../..", "/"},
+      {"abc/def/../../..", ".."},
+      {"/abc/def/../../..", "/"},
+      {"abc/def/../../../ghi/jkl/../../../mno", "../../mno"},
+      {"abc//./../def", "def"},
+      {"abc/../../././../def", "../../def"},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(CleanPath(in), want) << in;
+}
+
+TEST(GoPathTest, JoinSkipsEmptyElementsAndCleans) {
+  EXPECT_EQ(JoinPath({"", ""}), "");
+  EXPECT_EQ(JoinPath({"a", ""}), "a");
+  EXPECT_EQ(JoinPath({"", "b"}), "b");
+  EXPECT_EQ(JoinPath({"/", "a/../b", "c/"}), "/b/c");
+  EXPECT_EQ(JoinPath({"/work", "/abs"}), "/work/abs");
+}
+
+TEST(GoPathTest, ActionPathsResolveAgainstParent) {
+  EXPECT_EQ(NormalizeActionPath("/work", "out", false), "/work/out");
+  EXPECT_EQ(NormalizeActionPath("/work", "/abs/./x/", false), "/abs/x");
+  EXPECT_EQ(NormalizeActionPath("", "rel", false), "/rel");
+  EXPECT_EQ(NormalizeActionPath("/work", "../..", false), "/");
+}
+
+TEST(GoPathTest, CopyDestinationKeepsTrailingSlashAndDot) {
+  EXPECT_EQ(NormalizeActionPath("/w", "dir/", true), "/w/dir/");
+  EXPECT_EQ(NormalizeActionPath("/w", "dir/.", true), "/w/dir/.");
+  EXPECT_EQ(NormalizeActionPath("/", "/.", true), "/.");
+  EXPECT_EQ(NormalizeActionPath("/w", "/", true), "/");
+  EXPECT_EQ(NormalizeActionPath("/w", "file", true), "/w/file");
+}
+
+TEST(GoJsonTest, EscapesLikeEncodingJson) {
+  EXPECT_EQ(GoJsonStringArray({}), "[]");
+  EXPECT_EQ(GoJsonStringArray({"*.go", "!vendor"}), R"(["*.go","!vendor"])");
+  EXPECT_EQ(GoJsonStringArray({"a\"b\\c"}), R"(["a\"b\\c"])");
+  EXPECT_EQ(GoJsonStringArray({"<&>"}), R"(["\u003c\u0026\u003e"])");
+  EXPECT_EQ(GoJsonStringArray({std::string("\n\t\x01\b\f", 5)}), R"(["\n\t\u0001\b\f"])");
+  EXPECT_EQ(GoJsonStringArray({"caf\xc3\xa9"}), "[\"caf\xc3\xa9\"]");
+  EXPECT_EQ(GoJsonStringArray({"\xe2\x80\xa8"}), R"(["\u2028"])");
+  EXPECT_EQ(GoJsonStringArray({"bad\xff"}), R"(["bad\ufffd"])");
+  EXPECT_EQ(GoJsonStringArray({"\xc0\xaf"}), R"(["\ufffd\ufffd"])");  // overlong
+}
+
+TEST(GitUrlTest, ParsesStandardUrls) {
+  absl::StatusOr<GitRemote> r = ParseGitUrl("HTTPS://user@example.com:8443/a/b.git?x=1#main");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->scheme, "https");
+  EXPECT_EQ(r->host, "example.com:8443");
+  EXPECT_EQ(r->path, "/a/b.git");
+  EXPECT_EQ(r->remote, "https://user@example.com:8443/a/b.git");
+}
+
+TEST(GitUrlTest, DecodesPercentEscapesInPath) {
+  absl::StatusOr<GitRemote> r = ParseGitUrl("https://h/a%20b");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->path, "/a b");
+  EXPECT_EQ(r->remote, "https://h/a%20b");
+  EXPECT_FALSE(ParseGitUrl("https://h/a%2").ok());
+}
+
+TEST(GitUrlTest, ParsesScpStyle) {
+  absl::StatusOr<GitRemote> r = ParseGitUrl("git@github.com:moby/buildkit.git#v1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->scheme, "ssh");
+  EXPECT_EQ(r->host, "github.com");
+  EXPECT_EQ(r->path, "moby/buildkit.git");
+  EXPECT_EQ(r->remote, "git@github.com:moby/buildkit.git");
+}
+
+TEST(GitUrlTest, ClassifiesFailures) {
+  EXPECT_TRUE(absl::IsNotFound(ParseGitUrl("github.com/moby/buildkit").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseGitUrl("ftp://host/repo").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseGitUrl("https://host:abc/repo").status()));
+}
+
+}  // namespace
+}  // namespace kiln::llb_internal
