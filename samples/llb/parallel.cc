@@ -49,7 +49,8 @@ llb::State BuildGraph() {
   llb::CopyOptions create_dirs;
   create_dirs.create_dest_path = true;
   llb::State docs = llb::Scratch().Dir("/docs").File(
-      llb::Mkfile("README", 0644, "Greetings in several languages.\n")
+      llb::Mkdir("/docs", 0755)
+          .Mkfile("README", 0644, "Greetings in several languages.\n")
           .Copy(en, "/greet/en/hello.txt", "examples/hello-en.txt", create_dirs),
       Named("write docs"));
 

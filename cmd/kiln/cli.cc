@@ -1,0 +1,315 @@
+#include "cmd/kiln/cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cmd/kiln/args.h"
+#include "gateway/engine/engine.h"
+#include "gateway/progress/printer.h"
+#include "sdk/base/digest.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::cli {
+namespace {
+
+constexpr char kUsage[] = R"(kiln: a build engine for custom build languages
+
+Usage: kiln [--root DIR] COMMAND [FLAGS] [ARGS]
+
+Commands:
+  build     build a context with a frontend, or an LLB definition (--llb)
+  du        show the disk usage of the build cache, per record
+  prune     remove build cache
+  help      show help for a command (kiln help build)
+
+Global flags:
+  --root DIR          state directory (default $KILN_ROOT, else
+                      ~/.local/share/kiln, or /var/lib/kiln for root)
+  --snapshotter KIND  auto (default), overlay or native (copying fallback)
+  -h, --help          show this help
+)";
+
+constexpr char kBuildUsage[] = R"(Usage: kiln build [FLAGS] [CONTEXT]
+
+Builds CONTEXT (default ".") with a frontend, or solves an LLB definition.
+
+Flags:
+  -f, --file FILE            the build definition (default CONTEXT/Dockerfile)
+      --frontend NAME        frontend to run (default dockerfile.v0)
+      --opt K=V              frontend option (repeatable)
+      --target T             build stage to build
+      --build-arg K=V        build argument (repeatable)
+      --local NAME=DIR       share DIR as local source NAME (repeatable);
+                             CONTEXT is "context", the definition's folder
+                             is "dockerfile"
+      --llb FILE             solve a serialized pb.Definition (- for stdin)
+                             instead of running a frontend
+  -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE
+                             (FILE - is stdout); a bare path means local
+                             (repeatable)
+      --no-cache             run every step; results still fill the cache
+      --progress MODE        auto (default), tty, plain or rawjson
+      --max-parallelism N    steps run at once (default: cores)
+
+SOURCE_DATE_EPOCH in the environment fixes exported timestamps.
+)";
+
+constexpr char kDuUsage[] = R"(Usage: kiln du
+
+Lists build cache records, most recently used first: the record's key, the
+size of the layers it created, when it was last used, and its step.
+)";
+
+constexpr char kPruneUsage[] = R"(Usage: kiln prune [--keep-storage SIZE] [--all]
+
+Removes build cache records, least recently used first, and their layers.
+
+Flags:
+      --keep-storage SIZE   keep the most recently used records within SIZE
+                            (like 10GB, 512MB)
+      --all                 remove everything (the default without
+                            --keep-storage)
+)";
+
+int Fail(const absl::Status& st, int code = 1) {
+  std::string msg(st.message());
+  std::cerr << "kiln: " << (msg.empty() ? st.ToString() : msg) << "\n";
+  return code;
+}
+
+std::string DefaultRoot() {
+  if (const char* r = std::getenv("KILN_ROOT"); r != nullptr && *r) return r;
+  if (geteuid() == 0) return "/var/lib/kiln";
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home ? home : "/tmp", "/.local/share/kiln");
+}
+
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  if (path == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> KeyValue(const std::string& flag,
+                                                             const std::string& kv) {
+  size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", kv, ": want KEY=VALUE"));
+  }
+  return std::make_pair(kv.substr(0, eq), kv.substr(eq + 1));
+}
+
+std::string AbsPath(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return p;
+  return p == "." ? cwd : absl::StrCat(cwd, "/", p);
+}
+
+// Cancels the running build on SIGINT/SIGTERM; a second signal kills.
+std::atomic<bool> g_cancel{false};
+void OnSignal(int sig) {
+  if (g_cancel.exchange(true)) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+}
+
+absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
+  engine::BuildRequest req;
+  if (a.positional.size() > 1) {
+    return absl::InvalidArgumentError("build takes at most one CONTEXT argument");
+  }
+  std::string context = AbsPath(a.positional.empty() ? "." : a.positional[0]);
+  if (a.Has("llb")) {
+    KILN_ASSIGN_OR_RETURN(std::string bytes, ReadAll(a.Get("llb")));
+    if (!req.definition.ParseFromString(bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          a.Get("llb") == "-" ? "stdin" : a.Get("llb"), ": not a serialized pb.Definition (",
+          bytes.size(), " bytes)"));
+    }
+    if (a.Has("frontend")) return absl::InvalidArgumentError("--llb and --frontend exclude each other");
+  } else {
+    req.frontend = a.Get("frontend", "dockerfile.v0");
+  }
+  req.locals["context"] = context;
+  std::string file = a.Get("file");
+  if (!file.empty()) {
+    std::string abs = AbsPath(file);
+    req.locals["dockerfile"] = abs.substr(0, abs.rfind('/'));
+    req.frontend_options["filename"] = abs.substr(abs.rfind('/') + 1);
+  } else {
+    req.locals["dockerfile"] = context;
+  }
+  for (const std::string& kv : a.All("local")) {
+    KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--local", kv));
+    req.locals[p.first] = AbsPath(p.second);
+  }
+  for (const std::string& kv : a.All("opt")) {
+    KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--opt", kv));
+    req.frontend_options[p.first] = p.second;
+  }
+  for (const std::string& kv : a.All("build-arg")) {
+    KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--build-arg", kv));
+    req.frontend_options["build-arg:" + p.first] = p.second;
+  }
+  if (a.Has("target")) req.frontend_options["target"] = a.Get("target");
+  for (const std::string& spec : a.All("output")) {
+    KILN_ASSIGN_OR_RETURN(engine::OutputSpec o, engine::ParseOutputSpec(spec));
+    if (o.attrs["dest"] != "-") o.attrs["dest"] = AbsPath(o.attrs["dest"]);
+    req.outputs.push_back(std::move(o));
+  }
+  req.no_cache = a.Has("no-cache");
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde != nullptr && *sde) {
+    int64_t v;
+    if (!absl::SimpleAtoi(sde, &v) || v < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("SOURCE_DATE_EPOCH=", sde, " is not a number of seconds"));
+    }
+    req.source_date_epoch = v;
+  }
+  return req;
+}
+
+struct Globals {
+  std::string root;
+  std::string snapshotter = "auto";
+};
+
+absl::StatusOr<std::unique_ptr<engine::Engine>> OpenEngine(const Globals& g, int parallelism,
+                                                           const frontend::Registry& fes) {
+  return engine::Engine::Open({g.root, g.snapshotter, parallelism}, &fes);
+}
+
+int Build(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
+  auto a = ParseArgs(args, {{"file", "f"},
+                            {"frontend"},
+                            {"opt", "", false, true},
+                            {"target"},
+                            {"build-arg", "", false, true},
+                            {"local", "", false, true},
+                            {"llb"},
+                            {"output", "o", false, true},
+                            {"no-cache", "", true},
+                            {"progress"},
+                            {"max-parallelism"},
+                            {"help", "h", true}});
+  if (!a.ok()) return Fail(a.status(), 2);
+  if (a->Has("help")) return std::cout << kBuildUsage, 0;
+  auto req = MakeBuildRequest(*a);
+  if (!req.ok()) return Fail(req.status(), 2);
+  int parallelism = 0;
+  if (a->Has("max-parallelism") &&
+      (!absl::SimpleAtoi(a->Get("max-parallelism"), &parallelism) || parallelism < 1)) {
+    return Fail(absl::InvalidArgumentError("--max-parallelism wants a positive number"), 2);
+  }
+  auto printer = progress::NewPrinter(a->Get("progress", "auto"), stderr);
+  if (!printer.ok()) return Fail(printer.status(), 2);
+  auto eng = OpenEngine(g, parallelism, fes);
+  if (!eng.ok()) return Fail(eng.status());
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  auto result = (*eng)->Build(*req, printer->get(), &g_cancel);
+  (*printer)->Finish();
+  if (!result.ok()) return Fail(result.status());
+  return 0;
+}
+
+int Du(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
+  auto a = ParseArgs(args, {{"help", "h", true}});
+  if (!a.ok()) return Fail(a.status(), 2);
+  if (a->Has("help")) return std::cout << kDuUsage, 0;
+  auto eng = OpenEngine(g, 1, fes);
+  if (!eng.ok()) return Fail(eng.status());
+  auto usage = (*eng)->cache()->index()->Usage();
+  if (!usage.ok()) return Fail(usage.status());
+  int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t total = 0;
+  absl::PrintF("%-14s %10s %12s  %s\n", "ID", "SIZE", "LAST USED", "DESCRIPTION");
+  for (const cache::RecordUsage& u : *usage) {
+    total += u.size;
+    absl::PrintF("%-14s %10s %11ds  %s\n", DigestHex(u.key).substr(0, 12), FormatSize(u.size),
+                 now - u.last_used, u.description.substr(0, 80));
+  }
+  absl::PrintF("Total: %s in %d records\n", FormatSize(total), usage->size());
+  return 0;
+}
+
+int Prune(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
+  auto a = ParseArgs(args, {{"keep-storage"}, {"all", "", true}, {"help", "h", true}});
+  if (!a.ok()) return Fail(a.status(), 2);
+  if (a->Has("help")) return std::cout << kPruneUsage, 0;
+  int64_t keep = -1;
+  if (a->Has("keep-storage") && !a->Has("all")) {
+    auto size = ParseSize(a->Get("keep-storage"));
+    if (!size.ok()) return Fail(size.status(), 2);
+    keep = *size;
+  }
+  auto eng = OpenEngine(g, 1, fes);
+  if (!eng.ok()) return Fail(eng.status());
+  auto report = (*eng)->cache()->Prune(keep, absl::Seconds(30));
+  if (!report.ok()) return Fail(report.status());
+  absl::PrintF("Removed %d records and %d layers; freed %s\n", report->records_removed,
+               report->layers_removed, FormatSize(report->bytes_freed));
+  return 0;
+}
+
+}  // namespace
+
+int Main(const std::vector<std::string>& args, const frontend::Registry& frontends) {
+  Globals g;
+  g.root = DefaultRoot();
+  size_t i = 0;
+  for (; i < args.size() && !args[i].empty() && args[i][0] == '-'; ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
+    auto value = [&](const std::string& flag) -> std::optional<std::string> {
+      if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+      if (a == flag && i + 1 < args.size()) return args[++i];
+      return std::nullopt;
+    };
+    if (auto v = value("--root")) {
+      g.root = AbsPath(*v);
+    } else if (auto v = value("--snapshotter")) {
+      g.snapshotter = *v;
+    } else {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("unknown flag ", a, " (see kiln --help)")), 2);
+    }
+  }
+  if (i == args.size()) return std::cerr << kUsage, 2;
+  std::string cmd = args[i];
+  std::vector<std::string> rest(args.begin() + i + 1, args.end());
+  if (cmd == "build") return Build(g, rest, frontends);
+  if (cmd == "du") return Du(g, rest, frontends);
+  if (cmd == "prune") return Prune(g, rest, frontends);
+  if (cmd == "help") {
+    std::string topic = rest.empty() ? "" : rest[0];
+    std::cout << (topic == "build" ? kBuildUsage : topic == "du" ? kDuUsage
+                  : topic == "prune" ? kPruneUsage : kUsage);
+    return 0;
+  }
+  return Fail(absl::InvalidArgumentError(
+                  absl::StrCat("unknown command \"", cmd, "\" (see kiln --help)")), 2);
+}
+
+}  // namespace kiln::cli

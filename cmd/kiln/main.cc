@@ -1,0 +1,12 @@
+// kiln: the command-line client, with the build engine embedded.
+#include <string>
+#include <vector>
+
+#include "cmd/kiln/cli.h"
+#include "gateway/frontend/frontend.h"
+
+int main(int argc, char** argv) {
+  // Built-in frontends register here as they land (dockerfile.v0, ...).
+  kiln::frontend::Registry frontends;
+  return kiln::cli::Main(std::vector<std::string>(argv + 1, argv + argc), frontends);
+}

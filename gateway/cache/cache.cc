@@ -1,0 +1,132 @@
+#include "gateway/cache/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/cache/fs.h"
+#include "sdk/base/digest.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::cache {
+namespace {
+
+using cache_internal::ErrnoStatus;
+
+// ROOT/snapshotter names the snapshotter that wrote the layers; empty when
+// the root is new.
+std::string ReadPinnedKind(const std::string& root) {
+  std::ifstream in(root + "/snapshotter");
+  std::string kind;
+  std::getline(in, kind);
+  return kind;
+}
+
+absl::Status WritePinnedKind(const std::string& root, const std::string& kind) {
+  std::string path = root + "/snapshotter";
+  std::ofstream out(path + ".tmp");
+  out << kind << "\n";
+  out.close();
+  if (!out || rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+    return ErrnoStatus("write " + path, errno);
+  }
+  return absl::OkStatus();
+}
+
+class FileKeyLock : public KeyLock {
+ public:
+  explicit FileKeyLock(int fd) : fd_(fd) {}
+  ~FileKeyLock() override { close(fd_); }  // closing releases the flock
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KeyLock>> Cache::LockKey(const std::string& key) {
+  std::string path = absl::StrCat(root_, "/keys/", DigestHex(key));
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  while (flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      int err = errno;
+      close(fd);
+      return ErrnoStatus("lock " + path, err);
+    }
+  }
+  return std::make_unique<FileKeyLock>(fd);
+}
+
+absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) {
+  std::unique_ptr<Cache> c(new Cache());
+  c->root_ = options.root;
+  KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(c->root_, 0700));
+  std::string lock = c->root_ + "/lock";
+  c->lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (c->lock_fd_ < 0) return ErrnoStatus("open " + lock, errno);
+  bool alone = flock(c->lock_fd_, LOCK_EX | LOCK_NB) == 0;
+
+  KILN_ASSIGN_OR_RETURN(c->index_, CacheIndex::Open(c->root_ + "/kiln.db"));
+  if (alone) {
+    // Nobody else is using the root: whatever is in tmp/ or not in the index
+    // was left by a process that died mid-build.
+    KILN_ASSIGN_OR_RETURN(std::vector<std::string> layers, c->index_->AllLayers());
+    KILN_RETURN_IF_ERROR(SweepRoot(c->root_, layers));
+    KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(c->root_ + "/content/ingest"));
+    KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(c->root_ + "/keys"));
+  }
+  KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(c->root_ + "/keys", 0700));
+  std::string pinned = ReadPinnedKind(c->root_);
+  const std::string& want = options.snapshotter;
+  if (!pinned.empty() && want != "auto" && want != pinned) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cache root ", c->root_, " was written by the ", pinned, " snapshotter; cannot use ", want,
+        " (use another --root, or prune it with --all first)"));
+  }
+  KILN_ASSIGN_OR_RETURN(c->snapshotter_, NewSnapshotter(c->root_, pinned.empty() ? want : pinned));
+  if (pinned.empty()) KILN_RETURN_IF_ERROR(WritePinnedKind(c->root_, c->snapshotter_->name()));
+  KILN_ASSIGN_OR_RETURN(c->content_, NewDiskContentStore(c->root_ + "/content"));
+  if (flock(c->lock_fd_, LOCK_SH) != 0) return ErrnoStatus("lock " + lock, errno);
+  return c;
+}
+
+Cache::~Cache() {
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait) {
+  absl::Time deadline = absl::Now() + wait;
+  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (absl::Now() > deadline) {
+      return absl::UnavailableError(
+          absl::StrCat("cache root ", root_, " is in use by another kiln process; try again"));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  PruneReport report;
+  KILN_ASSIGN_OR_RETURN(std::vector<RecordUsage> before, index_->Usage());
+  KILN_ASSIGN_OR_RETURN(int64_t bytes_before, index_->TotalLayerSize());
+  absl::StatusOr<std::vector<std::string>> dropped = index_->Prune(keep_bytes);
+  if (dropped.ok()) {
+    for (const std::string& id : *dropped) {
+      absl::Status st = snapshotter_->RemoveLayer(id);
+      if (!st.ok()) dropped = st;
+      if (!st.ok()) break;
+    }
+  }
+  flock(lock_fd_, LOCK_SH);
+  KILN_RETURN_IF_ERROR(dropped.status());
+  KILN_ASSIGN_OR_RETURN(std::vector<RecordUsage> after, index_->Usage());
+  KILN_ASSIGN_OR_RETURN(int64_t bytes_after, index_->TotalLayerSize());
+  report.records_removed = static_cast<int>(before.size() - after.size());
+  report.layers_removed = static_cast<int>(dropped->size());
+  report.bytes_freed = bytes_before - bytes_after;
+  return report;
+}
+
+}  // namespace kiln::cache

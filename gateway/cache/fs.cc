@@ -1,0 +1,114 @@
+#include "gateway/cache/fs.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace kiln::cache_internal {
+
+absl::Status ErrnoStatus(const std::string& what, int err) {
+  std::string msg = absl::StrCat(what, ": ", strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(msg);
+    case ENOSPC:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+absl::Status RemoveAll(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? absl::OkStatus() : ErrnoStatus("stat " + path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove " + path, errno);
+    return absl::OkStatus();
+  }
+  int rc = nftw(
+      path.c_str(),
+      [](const char* p, const struct stat* s, int type, struct FTW*) -> int {
+        int r = (type == FTW_DP) ? rmdir(p) : unlink(p);
+        return (r != 0 && errno != ENOENT) ? -1 : 0;
+      },
+      64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (rc != 0) return ErrnoStatus("remove " + path, errno);
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirs(const std::string& path, int mode) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || (path[i] == '/' && i > 0)) {
+      cur = path.substr(0, i);
+      if (mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
+        return ErrnoStatus("mkdir " + cur, errno);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+thread_local int64_t du_total;
+}
+
+int64_t DiskUsage(const std::string& path) {
+  du_total = 0;
+  nftw(
+      path.c_str(),
+      [](const char*, const struct stat* s, int, struct FTW*) -> int {
+        du_total += static_cast<int64_t>(s->st_blocks) * 512;
+        return 0;
+      },
+      64, FTW_PHYS | FTW_MOUNT);
+  return du_total;
+}
+
+std::string NewId() {
+  static absl::BitGen* gen = new absl::BitGen();
+  static absl::Mutex mu;
+  absl::MutexLock lock(&mu);
+  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(*gen));
+}
+
+std::vector<std::string> MountsUnder(const std::string& prefix) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devs, root, point;
+    fields >> id >> parent >> devs >> root >> point;
+    if (point == prefix || point.rfind(prefix + "/", 0) == 0) out.push_back(point);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return out;
+}
+
+absl::Status Unmount(const std::string& path) {
+  if (umount2(path.c_str(), 0) == 0) return absl::OkStatus();
+  if (errno == EBUSY && umount2(path.c_str(), MNT_DETACH) == 0) return absl::OkStatus();
+  if (errno == EINVAL || errno == ENOENT) return absl::OkStatus();  // not mounted
+  return ErrnoStatus("unmount " + path, errno);
+}
+
+}  // namespace kiln::cache_internal

@@ -1,0 +1,161 @@
+#include "gateway/engine/engine.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/exporter/local.h"
+#include "gateway/exporter/tar.h"
+#include "gateway/fsutil/path.h"
+#include "gateway/ops/ops.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::engine {
+
+absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
+  OutputSpec out;
+  if (spec.find('=') == std::string::npos) {
+    if (spec.empty()) return absl::InvalidArgumentError("empty --output");
+    out.type = "local";
+    out.attrs["dest"] = spec;
+    return out;
+  }
+  for (absl::string_view part : absl::StrSplit(spec, ',')) {
+    std::vector<std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": \"", part,
+                                                     "\" is not KEY=VALUE"));
+    }
+    if (kv[0] == "type") {
+      out.type = kv[1];
+    } else {
+      out.attrs[kv[0]] = kv[1];
+    }
+  }
+  if (out.type != "local" && out.type != "tar") {
+    return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": unknown output type \"",
+                                                   out.type, "\" (want local or tar)"));
+  }
+  if (out.attrs["dest"].empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": dest= is required"));
+  }
+  for (const auto& [k, v] : out.attrs) {
+    if (k != "dest") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--output ", spec, ": unknown option \"", k, "\" for type ", out.type));
+    }
+  }
+  return out;
+}
+
+// The Bridge built-in frontends get: solves go to this engine's solver.
+class Engine::EngineBridge : public frontend::Bridge {
+ public:
+  EngineBridge(Engine* engine, const BuildRequest& req, const solver::Session& session,
+               progress::Sink* progress, const std::atomic<bool>* cancel)
+      : engine_(engine), req_(req), session_(session), progress_(progress), cancel_(cancel) {}
+
+  const std::map<std::string, std::string>& Options() const override {
+    return req_.frontend_options;
+  }
+
+  absl::StatusOr<std::string> Solve(const pb::Definition& def) override {
+    KILN_ASSIGN_OR_RETURN(solver::Graph g, solver::LoadDefinition(def));
+    solver::SolveOptions o{&session_, progress_, req_.no_cache, cancel_};
+    KILN_ASSIGN_OR_RETURN(solver::SolveResult r, engine_->solver_->Solve(g, o));
+    std::string ref = absl::StrCat("ref-", results_.size());
+    results_[ref] = r.chain;
+    return ref;
+  }
+
+  absl::StatusOr<std::string> ReadFile(const std::string& ref, const std::string& path) override {
+    auto it = results_.find(ref);
+    if (it == results_.end()) return absl::NotFoundError("unknown result reference " + ref);
+    KILN_ASSIGN_OR_RETURN(auto view, engine_->cache_->snapshotter()->View(it->second));
+    KILN_ASSIGN_OR_RETURN(std::string host, fsutil::ResolveInRoot(view->path(), path, true));
+    std::ifstream in(host, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("file ", path, " not found in result"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  Engine* engine_;
+  const BuildRequest& req_;
+  const solver::Session& session_;
+  progress::Sink* progress_;
+  const std::atomic<bool>* cancel_;
+  std::map<std::string, cache::Chain> results_;
+};
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
+                                                     const frontend::Registry* frontends) {
+  std::unique_ptr<Engine> e(new Engine());
+  e->frontends_ = frontends;
+  KILN_ASSIGN_OR_RETURN(e->cache_, cache::Cache::Open({options.root, options.snapshotter}));
+  ops::OpsOptions ops_options;
+  ops_options.state_dir = options.root + "/locals";
+  if (mkdir(ops_options.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::InternalError("cannot create " + ops_options.state_dir);
+  }
+  e->resolver_ = ops::NewOpResolver(ops_options);
+  solver::SolverOptions solver_options;
+  solver_options.max_parallelism = options.max_parallelism;
+  cache::Cache* c = e->cache_.get();
+  solver_options.lock_key = [c](const std::string& key) { return c->LockKey(key); };
+  e->solver_ = std::make_unique<solver::Solver>(c->index(), c->snapshotter(), e->resolver_.get(),
+                                                std::move(solver_options));
+  return e;
+}
+
+Engine::~Engine() = default;
+
+absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress::Sink* progress,
+                                          const std::atomic<bool>* cancel) {
+  for (const OutputSpec& o : request.outputs) {
+    if (o.type != "local" && o.type != "tar") {
+      return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", o.type, "\""));
+    }
+  }
+  ops::LocalSession session(request.locals);
+  pb::Definition def = request.definition;
+  if (!request.frontend.empty()) {
+    if (frontends_ == nullptr) return frontend::Registry().New(request.frontend).status();
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<frontend::Frontend> fe,
+                          frontends_->New(request.frontend));
+    EngineBridge bridge(this, request, session, progress, cancel);
+    KILN_ASSIGN_OR_RETURN(def, fe->Build(bridge));
+  }
+  KILN_ASSIGN_OR_RETURN(solver::Graph graph, solver::LoadDefinition(def));
+  solver::SolveOptions o{&session, progress, request.no_cache, cancel};
+  KILN_ASSIGN_OR_RETURN(solver::SolveResult r, solver_->Solve(graph, o));
+  KILN_RETURN_IF_ERROR(Export(r.chain, request));
+  return BuildResult{r.chain, r.key};
+}
+
+absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& request) {
+  if (request.outputs.empty()) return absl::OkStatus();
+  KILN_ASSIGN_OR_RETURN(auto view, cache_->snapshotter()->View(chain));
+  std::optional<exporter::Epoch> epoch;
+  if (request.source_date_epoch.has_value()) epoch = exporter::Epoch{*request.source_date_epoch};
+  for (const OutputSpec& o : request.outputs) {
+    const std::string& dest = o.attrs.at("dest");
+    if (o.type == "local") {
+      exporter::LocalOptions opts;
+      opts.source_date_epoch = epoch;
+      KILN_RETURN_IF_ERROR(exporter::ExportLocal(view->path(), dest, opts));
+    } else {
+      exporter::TarOptions opts;
+      opts.source_date_epoch = epoch;
+      KILN_RETURN_IF_ERROR(exporter::ExportTar(view->path(), dest, opts));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kiln::engine

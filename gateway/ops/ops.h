@@ -1,0 +1,42 @@
+// The op runners the solver uses: LLB source (local, http, git), file,
+// merge and diff ops, over the snapshotter. Exec and image sources come with
+// the container work; until then they are Unimplemented with a message that
+// says so.
+//
+// Thread-safe: one resolver serves every solve.
+#ifndef KILN_GATEWAY_OPS_OPS_H_
+#define KILN_GATEWAY_OPS_OPS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gateway/solver/op.h"
+
+namespace kiln::ops {
+
+struct OpsOptions {
+  // Where per-context scan indexes live (ROOT/locals), so an unchanged
+  // context is recognised from its metadata without reading every file.
+  std::string state_dir;
+};
+
+std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);
+
+// A Session over directories of this machine: the embedded engine's.
+class LocalSession : public solver::Session {
+ public:
+  explicit LocalSession(std::map<std::string, std::string> dirs) : dirs_(std::move(dirs)) {}
+  absl::StatusOr<std::string> LocalDir(const std::string& name) const override;
+
+ private:
+  std::map<std::string, std::string> dirs_;
+};
+
+// The digest of an op for its cache map: its bytes without the inputs
+// (inputs count through their own keys) and with `kind` in front.
+std::string OpDigest(std::string_view kind, const pb::Op& op);
+
+}  // namespace kiln::ops
+
+#endif  // KILN_GATEWAY_OPS_OPS_H_

@@ -1,0 +1,374 @@
+#include "gateway/solver/solver.h"
+
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/fsutil/checksum.h"
+#include "sdk/base/digest.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::solver {
+namespace {
+
+// `status` with the vertex's name, short digest and source location in front.
+absl::Status Named(const Vertex& vertex, const absl::Status& status) {
+  std::string where = vertex.location.empty() ? "" : absl::StrCat(" (", vertex.location, ")");
+  return absl::Status(status.code(), absl::StrCat("step \"", vertex.name, "\" [",
+                                                  DigestHex(vertex.digest).substr(0, 12), "]",
+                                                  where, ": ", status.message()));
+}
+
+}  // namespace
+
+// A fixed set of threads running queued tasks in order.
+class Solver::Pool {
+ public:
+  explicit Pool(int n) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~Pool() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+  void Add(std::function<void()> task) {
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back(std::move(task));
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Pool* p) { return p->stop_ || !p->tasks_.empty(); }, this));
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+// One vertex computation that other solves may join.
+struct Solver::Flight {
+  std::vector<std::function<void(const absl::StatusOr<std::vector<cache::Chain>>&)>> waiters;
+};
+
+// The state of one Solve call.
+struct Solver::Run {
+  const Graph* graph;
+  SolveOptions options;
+  absl::Mutex mu;
+  std::vector<int> pending ABSL_GUARDED_BY(mu);  // inputs not done yet
+  std::vector<std::vector<int>> users;           // vertices that read each vertex
+  std::vector<std::unique_ptr<OpRunner>> runners;
+  std::vector<std::string> keys ABSL_GUARDED_BY(mu);
+  std::vector<std::vector<cache::Chain>> outputs ABSL_GUARDED_BY(mu);
+  int remaining ABSL_GUARDED_BY(mu) = 0;  // vertices not done
+  int active ABSL_GUARDED_BY(mu) = 0;     // queued, running or waiting on a flight
+  absl::Status error ABSL_GUARDED_BY(mu);
+  std::vector<std::string> hits ABSL_GUARDED_BY(mu);  // keys served from the cache
+  std::atomic<bool> failed{false};
+
+  bool Cancelled() const {
+    return failed.load() || (options.cancel != nullptr && options.cancel->load());
+  }
+  void Emit(const progress::Event& e) {
+    if (options.progress != nullptr) options.progress->Emit(e);
+  }
+};
+
+class Solver::VertexContext : public OpContext {
+ public:
+  VertexContext(Run* run, const Vertex& v, cache::Snapshotter* s) : run_(run), v_(v), s_(s) {}
+  bool cancelled() const override { return run_->Cancelled(); }
+  void Log(int stream, std::string_view data) override {
+    progress::Event e;
+    e.kind = progress::Event::Kind::kLog;
+    e.vertex = v_.digest;
+    e.name = v_.name;
+    e.stream = stream;
+    e.data = std::string(data);
+    e.started = absl::Now();
+    run_->Emit(e);
+  }
+  cache::Snapshotter* snapshotter() override { return s_; }
+
+ private:
+  Run* run_;
+  const Vertex& v_;
+  cache::Snapshotter* s_;
+};
+
+Solver::Solver(cache::CacheIndex* index, cache::Snapshotter* snapshotter, OpResolver* resolver,
+               SolverOptions options)
+    : index_(index), snapshotter_(snapshotter), resolver_(resolver), options_(options) {
+  parallelism_ = options.max_parallelism > 0
+                     ? options.max_parallelism
+                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<Pool>(parallelism_);
+}
+
+Solver::~Solver() = default;
+
+absl::StatusOr<SolveResult> Solver::Solve(const Graph& graph, const SolveOptions& options) {
+  if (!graph.result.has_value()) return SolveResult{};
+  if (options.session == nullptr) return absl::InvalidArgumentError("solve without a session");
+  auto run = std::make_shared<Run>();
+  run->graph = &graph;
+  run->options = options;
+  size_t n = graph.vertices.size();
+  // Every op is checked before any runs, so a bad op anywhere in the graph
+  // costs nothing and leaves nothing in the cache.
+  for (const Vertex& v : graph.vertices) {
+    absl::StatusOr<std::unique_ptr<OpRunner>> runner = resolver_->Resolve(v, *options.session);
+    if (!runner.ok()) return Named(v, runner.status());
+    run->runners.push_back(std::move(*runner));
+  }
+  run->users.resize(n);
+  std::vector<int> ready;
+  {
+    absl::MutexLock lock(&run->mu);
+    run->pending.resize(n);
+    run->keys.resize(n);
+    run->outputs.resize(n);
+    run->remaining = static_cast<int>(n);
+    for (size_t v = 0; v < n; ++v) {
+      run->pending[v] = static_cast<int>(graph.vertices[v].inputs.size());
+      for (const InputRef& in : graph.vertices[v].inputs) run->users[in.vertex].push_back(v);
+      if (run->pending[v] == 0) ready.push_back(static_cast<int>(v));
+    }
+    run->active = static_cast<int>(ready.size());
+  }
+  for (int v : ready) Schedule(run, v);
+  absl::MutexLock lock(&run->mu);
+  run->mu.Await(absl::Condition(
+      +[](Run* r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return r->remaining == 0 || (r->failed.load() && r->active == 0);
+      },
+      run.get()));
+  if (run->remaining != 0) return run->error;
+  // Failing to note the use only makes prune's choice less informed.
+  index_->Touch(run->hits).IgnoreError();
+  const InputRef& result = *graph.result;
+  return SolveResult{run->outputs[result.vertex][result.output], run->keys[result.vertex]};
+}
+
+void Solver::Schedule(std::shared_ptr<Run> run, int v) {
+  pool_->Add([this, run = std::move(run), v] { Process(run, v); });
+}
+
+void Solver::Process(const std::shared_ptr<Run>& run, int v) {
+  const Vertex& vertex = run->graph->vertices[v];
+  absl::Time started = absl::Now();
+  if (run->Cancelled()) {
+    Fail(run, v, absl::CancelledError("build cancelled"), started);
+    return;
+  }
+  progress::Event e;
+  e.kind = progress::Event::Kind::kStarted;
+  e.vertex = vertex.digest;
+  e.name = vertex.name;
+  e.started = started;
+  run->Emit(e);
+
+  VertexContext ctx(run.get(), vertex, snapshotter_);
+  OpRunner& runner = *run->runners[v];
+  absl::StatusOr<CacheMap> cm = runner.GetCacheMap(ctx);
+  if (!cm.ok()) return Fail(run, v, cm.status(), started);
+  if (vertex.metadata.ignore_cache()) cm->cacheable = false;
+  absl::StatusOr<std::string> key = CacheKey(*run, v, *cm);
+  if (!key.ok()) return Fail(run, v, key.status(), started);
+
+  bool lookup = cm->cacheable && !run->options.no_cache;
+  if (lookup) {
+    auto hit = index_->Lookup(*key, vertex.num_outputs);
+    if (!hit.ok()) return Fail(run, v, hit.status(), started);
+    if (hit->has_value()) {
+      {
+        absl::MutexLock lock(&run->mu);
+        run->hits.push_back(*key);
+      }
+      return Complete(run, v, *key, std::move(**hit), /*cached=*/true, false, started);
+    }
+  }
+  {
+    absl::MutexLock lock(&flights_mu_);
+    auto it = flights_.find(*key);
+    if (it != flights_.end()) {
+      // Another solve is computing this very vertex: share its result.
+      it->second->waiters.push_back(
+          [this, run, v, key = *key, started](const absl::StatusOr<std::vector<cache::Chain>>& r) {
+            if (r.ok()) {
+              Complete(run, v, key, *r, /*cached=*/true, /*shared=*/true, started);
+            } else {
+              Fail(run, v, r.status(), started);
+            }
+          });
+      return;
+    }
+    flights_[*key] = std::make_shared<Flight>();
+  }
+
+  bool ran = true;
+  absl::StatusOr<std::vector<cache::Chain>> outputs =
+      Execute(*run, v, runner, *key, lookup, ctx, &ran);
+  std::shared_ptr<Flight> flight;
+  {
+    absl::MutexLock lock(&flights_mu_);
+    flight = flights_[*key];
+    flights_.erase(*key);
+  }
+  for (auto& waiter : flight->waiters) waiter(outputs);
+  if (!outputs.ok()) return Fail(run, v, outputs.status(), started);
+  Complete(run, v, *key, std::move(*outputs), /*cached=*/!ran, /*shared=*/!ran, started);
+}
+
+absl::StatusOr<std::vector<cache::Chain>> Solver::Execute(Run& run, int v, OpRunner& runner,
+                                                          const std::string& key, bool lookup,
+                                                          VertexContext& ctx, bool* ran) {
+  const Vertex& vertex = run.graph->vertices[v];
+  std::unique_ptr<cache::KeyLock> key_lock;
+  if (options_.lock_key) {
+    KILN_ASSIGN_OR_RETURN(key_lock, options_.lock_key(key));
+    if (lookup) {
+      // Another process may have computed the key while we waited.
+      KILN_ASSIGN_OR_RETURN(auto hit, index_->Lookup(key, vertex.num_outputs));
+      if (hit.has_value()) {
+        *ran = false;
+        return std::move(*hit);
+      }
+    }
+  }
+  std::vector<cache::Chain> inputs;
+  {
+    absl::MutexLock lock(&run.mu);
+    for (const InputRef& in : vertex.inputs) inputs.push_back(run.outputs[in.vertex][in.output]);
+  }
+  KILN_ASSIGN_OR_RETURN(std::vector<cache::Committed> done, runner.Run(ctx, inputs));
+  if (static_cast<int>(done.size()) != vertex.num_outputs) {
+    return absl::InternalError(
+        absl::StrCat("op produced ", done.size(), " outputs, want ", vertex.num_outputs));
+  }
+  std::vector<cache::Chain> chains;
+  std::vector<cache::LayerInfo> layers;
+  for (cache::Committed& c : done) {
+    chains.push_back(std::move(c.chain));
+    layers.insert(layers.end(), c.new_layers.begin(), c.new_layers.end());
+  }
+  KILN_RETURN_IF_ERROR(index_->Record(key, chains, vertex.name, layers));
+  return chains;
+}
+
+absl::StatusOr<std::string> Solver::CacheKey(Run& run, int v, const CacheMap& cm) {
+  const Vertex& vertex = run.graph->vertices[v];
+  Sha256 h;
+  h.UpdateField("kiln.cachekey.v1");
+  h.UpdateField(cm.digest);
+  for (size_t i = 0; i < vertex.inputs.size(); ++i) {
+    const InputRef& in = vertex.inputs[i];
+    if (i < cm.selectors.size() && !cm.selectors[i].empty()) {
+      cache::Chain chain;
+      {
+        absl::MutexLock lock(&run.mu);
+        chain = run.outputs[in.vertex][in.output];
+      }
+      for (const Selector& sel : cm.selectors[i]) {
+        KILN_ASSIGN_OR_RETURN(std::string sum, Checksum(chain, sel));
+        h.UpdateField("content");
+        h.UpdateField(sel.path);
+        h.UpdateField(sum);
+      }
+    } else {
+      absl::MutexLock lock(&run.mu);
+      h.UpdateField("key");
+      h.UpdateField(run.keys[in.vertex]);
+      h.UpdateInt(static_cast<uint64_t>(in.output));
+    }
+  }
+  return h.Digest();
+}
+
+absl::StatusOr<std::string> Solver::Checksum(const cache::Chain& chain, const Selector& sel) {
+  Sha256 memo;
+  memo.UpdateField(cache::ChainToString(chain));
+  memo.UpdateField(sel.path);
+  memo.UpdateInt((sel.follow_links ? 1 : 0) | (sel.wildcard ? 2 : 0));
+  memo.UpdateField(absl::StrJoin(sel.include_patterns, "\n"));
+  memo.UpdateField(absl::StrJoin(sel.exclude_patterns, "\n"));
+  std::string memo_key = memo.Digest();
+  KILN_ASSIGN_OR_RETURN(std::optional<std::string> known, index_->GetChecksum(memo_key));
+  if (known.has_value()) return *known;
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<cache::Mount> view, snapshotter_->View(chain));
+  fsutil::ChecksumOptions opts;
+  opts.follow_symlinks = sel.follow_links;
+  opts.wildcard = sel.wildcard;
+  opts.include_patterns = sel.include_patterns;
+  opts.exclude_patterns = sel.exclude_patterns;
+  KILN_ASSIGN_OR_RETURN(std::string sum, fsutil::Checksum(view->path(), sel.path, opts));
+  KILN_RETURN_IF_ERROR(index_->PutChecksum(memo_key, sum));
+  return sum;
+}
+
+void Solver::Complete(const std::shared_ptr<Run>& run, int v, const std::string& key,
+                      std::vector<cache::Chain> outputs, bool cached, bool shared,
+                      absl::Time started) {
+  const Vertex& vertex = run->graph->vertices[v];
+  progress::Event e;
+  e.kind = progress::Event::Kind::kCompleted;
+  e.vertex = vertex.digest;
+  e.name = vertex.name;
+  e.started = started;
+  e.completed = absl::Now();
+  e.cached = cached;
+  e.shared = shared;
+  run->Emit(e);
+  std::vector<int> ready;
+  absl::MutexLock lock(&run->mu);
+  run->keys[v] = key;
+  run->outputs[v] = std::move(outputs);
+  --run->remaining;
+  --run->active;
+  if (run->failed.load()) return;
+  for (int u : run->users[v]) {
+    if (--run->pending[u] == 0) ready.push_back(u);
+  }
+  run->active += static_cast<int>(ready.size());
+  for (int u : ready) Schedule(run, u);
+}
+
+void Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& status,
+                  absl::Time started) {
+  const Vertex& vertex = run->graph->vertices[v];
+  bool cancelled_here = status.code() == absl::StatusCode::kCancelled && run->failed.load();
+  absl::Status named = Named(vertex, status);
+  if (!cancelled_here) {
+    progress::Event e;
+    e.kind = progress::Event::Kind::kCompleted;
+    e.vertex = vertex.digest;
+    e.name = vertex.name;
+    e.started = started;
+    e.completed = absl::Now();
+    e.error = std::string(named.message());
+    run->Emit(e);
+  }
+  absl::MutexLock lock(&run->mu);
+  if (!run->failed.exchange(true)) run->error = named;
+  --run->active;
+}
+
+}  // namespace kiln::solver
