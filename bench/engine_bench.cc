@@ -2,6 +2,7 @@
 // embedded engine and prints wall time and peak memory (max RSS) per case.
 //
 //   bazel run -c opt //bench:engine_bench
+//   KILN_BENCH_KEEP=1 ... keeps the root, definitions and context afterwards.
 //
 // Cases (targets from the foundation issue):
 //   noop50      no-op rebuild of a 50-step graph            (target < 20 ms)
@@ -133,7 +134,7 @@ class SlowServer {
         std::string body = absl::StrCat("payload ", c, "\n");
         std::string resp = absl::StrCat("HTTP/1.1 200 OK\r\nContent-Length: ", body.size(),
                                         "\r\nConnection: close\r\n\r\n", body);
-        write(c, resp.data(), resp.size());
+        if (write(c, resp.data(), resp.size()) < 0) perror("bench server write");
         close(c);
       }).detach();
     }
@@ -185,6 +186,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 5; ++i) unchanged.push_back(RunKiln({"build", "--llb", c10k, ctx}));
   Report("ctx10k unchanged", Median(unchanged), "< 200 ms");
 
+  if (std::getenv("KILN_BENCH_KEEP") != nullptr) {
+    absl::PrintF("kept %s and %s-* for profiling\n", g_root, g_root);
+    return 0;
+  }
   std::string cmd = absl::StrCat("rm -rf ", g_root, " ", g_root, "-*");
   RunKiln({"prune", "--all"});
   return system(cmd.c_str()) == 0 ? 0 : 1;

@@ -10,7 +10,9 @@
 // they were hashed are re-hashed on the next scan ("racily clean", as git
 // does), since a coarse filesystem clock could hide a later change.
 //
-// ContextIndex is a plain value, not thread-safe; one scan uses it at a time.
+// Keep one ContextIndex per context directory (records are keyed by relative
+// path). ContextIndex is a plain value, not thread-safe; one scan uses it at a
+// time.
 #ifndef KILN_GATEWAY_FSUTIL_CONTEXT_H_
 #define KILN_GATEWAY_FSUTIL_CONTEXT_H_
 
@@ -61,6 +63,8 @@ class ContextIndex {
   void set_dirty(bool dirty) { dirty_ = dirty; }
 
  private:
+  std::string Encode() const;
+
   absl::flat_hash_map<std::string, ContextRecord> records_;
   bool dirty_ = false;
 };

@@ -158,7 +158,7 @@ ContextIndex ContextIndex::Load(const std::string& path) {
   return idx;
 }
 
-absl::Status ContextIndex::Save(const std::string& path) const {
+std::string ContextIndex::Encode() const {
   std::string out(kMagic);
   PutU64(&out, records_.size());
   for (const auto& [rel, rec] : records_) {
@@ -179,11 +179,15 @@ absl::Status ContextIndex::Save(const std::string& path) const {
     out += valid ? raw : std::string(kDigestBytes, '\0');
   }
   HexToRaw(Sha256Hex(out), &out);
+  return out;
+}
+
+absl::Status ContextIndex::Save(const std::string& path) const {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) return ErrnoToStatus(errno, "create", tmp);
-    absl::Status s = WriteAll(fd.get(), out, tmp);
+    absl::Status s = WriteAll(fd.get(), Encode(), tmp);
     if (s.ok() && fsync(fd.get()) != 0) s = ErrnoToStatus(errno, "fsync", tmp);
     if (!s.ok()) {
       unlink(tmp.c_str());

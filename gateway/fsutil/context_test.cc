@@ -80,6 +80,18 @@ TEST_F(ContextTest, RacilyCleanFilesAreRehashedOnce) {
   EXPECT_EQ(third.files_hashed, 0u);
 }
 
+TEST_F(ContextTest, UntrustedRecordsAreNeverReused) {
+  Scan();
+  ContextRecord rec = *index_.Find("src/a.c");
+  rec.trusted = false;
+  rec.digest_hex = std::string(64, '0');  // would poison the checksum if reused
+  index_.Put("src/a.c", rec);
+  ContextScan s = Scan();
+  EXPECT_EQ(s.files_hashed, 1u);
+  EXPECT_EQ(s.entries[4].digest_hex,
+            "61be55a8e2f6b4e172338bddf184d6dbee29c98853e0a0485ecee7f27b9af0b4");
+}
+
 TEST_F(ContextTest, TouchRehashesButKeepsChecksum) {
   ContextScan first = Scan();
   SetMtime(ctx_ + "/src/a.c", 12345);

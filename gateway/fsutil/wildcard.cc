@@ -39,8 +39,34 @@ bool GetEsc(std::string_view* chunk, uint32_t* r) {
   return true;
 }
 
+// Consumes the class "[...]" at the front of *chunk and tells whether rune
+// `r` is in it. Returns false for a malformed class.
+bool MatchClass(std::string_view* chunk, uint32_t r, bool* in) {
+  chunk->remove_prefix(1);
+  bool negated = !chunk->empty() && (*chunk)[0] == '^';
+  if (negated) chunk->remove_prefix(1);
+  bool match = false;
+  for (int nrange = 0;; ++nrange) {
+    if (!chunk->empty() && (*chunk)[0] == ']' && nrange > 0) {
+      chunk->remove_prefix(1);
+      break;
+    }
+    uint32_t lo, hi;
+    if (!GetEsc(chunk, &lo)) return false;
+    hi = lo;
+    if (!chunk->empty() && (*chunk)[0] == '-') {
+      chunk->remove_prefix(1);
+      if (!GetEsc(chunk, &hi)) return false;
+    }
+    if (lo <= r && r <= hi) match = true;
+  }
+  *in = match != negated;
+  return true;
+}
+
 // Matches `chunk` (no '*') against a prefix of `s`; on success *rest is the
 // unmatched tail. Returns false on mismatch or malformed pattern (*bad set).
+// Like Go, the whole chunk is checked for syntax even after a mismatch.
 bool MatchChunk(std::string_view chunk, std::string_view s, std::string_view* rest, bool* bad) {
   bool failed = false;
   while (!chunk.empty()) {
@@ -53,25 +79,9 @@ bool MatchChunk(std::string_view chunk, std::string_view s, std::string_view* re
         r = DecodeRune(s, &n);
         s.remove_prefix(n);
       }
-      chunk.remove_prefix(1);
-      bool negated = !chunk.empty() && chunk[0] == '^';
-      if (negated) chunk.remove_prefix(1);
-      bool match = false;
-      for (int nrange = 0;; ++nrange) {
-        if (!chunk.empty() && chunk[0] == ']' && nrange > 0) {
-          chunk.remove_prefix(1);
-          break;
-        }
-        uint32_t lo, hi;
-        if (!GetEsc(&chunk, &lo)) return *bad = true, false;
-        hi = lo;
-        if (!chunk.empty() && chunk[0] == '-') {
-          chunk.remove_prefix(1);
-          if (!GetEsc(&chunk, &hi)) return *bad = true, false;
-        }
-        if (lo <= r && r <= hi) match = true;
-      }
-      if (match == negated) failed = true;
+      bool in = false;
+      if (!MatchClass(&chunk, r, &in)) return *bad = true, false;
+      if (!in) failed = true;
     } else if (c == '?') {
       if (!failed) {
         if (s[0] == '/') failed = true;

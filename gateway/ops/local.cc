@@ -40,8 +40,9 @@ class LocalRunner : public solver::OpRunner {
                           fsutil::Filter::Create(include_, exclude_));
     fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path_);
     KILN_ASSIGN_OR_RETURN(scan_, fsutil::ScanContext(dir_, filter, &index));
-    // A failed save only costs rehashing next time.
-    index.Save(index_path_).IgnoreError();
+    // A failed save only costs rehashing next time; an unchanged index is
+    // not rewritten (that would cost an fsync per build).
+    if (index.dirty()) index.Save(index_path_).IgnoreError();
     Sha256 h;
     h.UpdateField("local");
     h.UpdateField(name_);

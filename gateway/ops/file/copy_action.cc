@@ -45,11 +45,13 @@ struct CopyJob {
   std::vector<std::string> created_dirs;  // times fixed at the end
 };
 
-std::string BaseName(const std::string& p) {
-  std::string clean = fsutil::CleanPath(p);
-  if (clean == "/" || clean == ".") return "";
-  size_t slash = clean.rfind('/');
-  return slash == std::string::npos ? clean : clean.substr(slash + 1);
+// Go's filepath.Base: the last element after trailing slashes are dropped,
+// so "dir/." gives "." (copy the contents) and "/" gives "" (the root).
+std::string BaseName(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == "/") return "";
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
 absl::Status Mkdirs(CopyJob& job, const std::string& host) {
@@ -85,7 +87,7 @@ absl::Status CopyOne(CopyJob& job, const std::string& src) {
   const bool dst_exists = stat(dst.c_str(), &dst_st) == 0;
   if ((src_dir && dst_exists && !job.a.dircopycontents()) ||
       (!src_dir && dst_exists && S_ISDIR(dst_st.st_mode))) {
-    dst = fsutil::JoinPath(dst, BaseName(src));
+    dst = fsutil::CleanPath(fsutil::JoinPath(dst, BaseName(src)));
   }
   std::string target = dst.substr(0, dst.rfind('/'));
   if (job.a.dircopycontents() && src_dir && !dst_exists) target = dst;

@@ -91,6 +91,12 @@ TEST_F(CopyActionTest, DirectoryToNewAndExistingDest) {
   EXPECT_EQ(ReadFile(dst_ + "/exists/dir/sub/b"), "b");
 }
 
+TEST_F(CopyActionTest, TrailingDotSourceCopiesContentsLikeGoBase) {
+  MakeDir(dst_ + "/exists");
+  ASSERT_TRUE(Copy(Action("dir/.", "/exists")).ok());
+  EXPECT_EQ(ListTree(dst_), (V{"exists/", "exists/a", "exists/sub/", "exists/sub/b"}));
+}
+
 TEST_F(CopyActionTest, DirCopyContentsMergesIntoExistingDest) {
   MakeDir(dst_ + "/exists", 0700);
   ASSERT_EQ(lchown((dst_ + "/exists").c_str(), 1, 1), 0);

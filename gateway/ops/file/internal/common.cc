@@ -36,7 +36,7 @@ std::string CleanKeepTrailing(std::string_view p) {
   auto ends = [&](std::string_view suffix) {
     return p.size() >= suffix.size() && p.substr(p.size() - suffix.size()) == suffix;
   };
-  if (ends("/.") || p == ".") {
+  if (ends("/.")) {
     if (clean != "/") clean += "/";
     clean += ".";
   } else if (ends("/") && clean != "/") {
