@@ -88,7 +88,9 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
         "cache root ", c->root_, " was written by the ", pinned, " snapshotter; cannot use ", want,
         " (use another --root, or prune it with --all first)"));
   }
-  KILN_ASSIGN_OR_RETURN(c->snapshotter_, NewSnapshotter(c->root_, pinned.empty() ? want : pinned));
+  // A root that already holds layers was probed when it was created.
+  KILN_ASSIGN_OR_RETURN(c->snapshotter_, NewSnapshotter(c->root_, pinned.empty() ? want : pinned,
+                                                        /*probe=*/pinned.empty()));
   if (pinned.empty()) KILN_RETURN_IF_ERROR(WritePinnedKind(c->root_, c->snapshotter_->name()));
   KILN_ASSIGN_OR_RETURN(c->content_, NewDiskContentStore(c->root_ + "/content"));
   if (flock(c->lock_fd_, LOCK_SH) != 0) return ErrnoStatus("lock " + lock, errno);

@@ -23,17 +23,25 @@ CREATE TABLE IF NOT EXISTS layers(
   id TEXT PRIMARY KEY, size INTEGER NOT NULL, created_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checksums(memo TEXT PRIMARY KEY, checksum TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(k, v) VALUES('schema', 'kiln-cache-1');
+PRAGMA user_version = 1;
 )sql";
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-// A prepared statement that finalizes itself.
+}  // namespace
+
+namespace cache_internal_index {
+
+// One use of a statement prepared once per connection (CacheIndex keeps
+// them): binding, stepping, and a reset when the use ends.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, int rc) : db_(db), stmt_(stmt), rc_(rc) {}
+  ~Stmt() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
   absl::Status status() const {
     if (rc_ == SQLITE_OK) return absl::OkStatus();
     return absl::InternalError(absl::StrCat("cache index: ", sqlite3_errmsg(db_)));
@@ -66,11 +74,13 @@ class Stmt {
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3_stmt* stmt_;
   int rc_;
 };
 
-}  // namespace
+}  // namespace cache_internal_index
+
+using cache_internal_index::Stmt;
 
 absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -82,6 +92,9 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
     return absl::InternalError(absl::StrCat("opening cache index ", path, ": ", msg));
   }
   sqlite3_busy_timeout(db, 30000);
+  // Closing would checkpoint the WAL into the database (with syncs) on every
+  // process exit; writers checkpoint as the WAL grows instead.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   std::unique_ptr<CacheIndex> index(new CacheIndex(db));
   absl::MutexLock lock(&index->mu_);
   // WAL: a process killed mid-transaction leaves the previous state, and a
@@ -90,7 +103,13 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
   // loss the index is still consistent but may miss its last records, which
   // then just rebuild (layers are not fsynced either).
   absl::Status st = index->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-  if (st.ok()) st = index->Exec(kSchema);
+  if (st.ok()) {
+    Stmt version = index->Prepare("PRAGMA user_version");
+    absl::StatusOr<bool> row = version.status().ok() ? version.Step() : version.status();
+    st = row.status();
+    // The schema is written once, by whoever finds the file new.
+    if (st.ok() && (!*row || version.Int(0) == 0)) st = index->Exec(kSchema);
+  }
   if (!st.ok()) {
     return absl::DataLossError(absl::StrCat(path, " is not a usable kiln cache index: ",
                                             st.message()));
@@ -100,7 +119,17 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
 
 CacheIndex::~CacheIndex() {
   absl::MutexLock lock(&mu_);
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+Stmt CacheIndex::Prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return Stmt(db_, it->second, SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc == SQLITE_OK) statements_[sql] = stmt;
+  return Stmt(db_, stmt, rc);
 }
 
 absl::Status CacheIndex::Exec(const char* sql) {
@@ -114,7 +143,7 @@ absl::Status CacheIndex::Exec(const char* sql) {
 absl::StatusOr<std::optional<std::vector<Chain>>> CacheIndex::Lookup(const std::string& key,
                                                                      int num_outputs) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT output, chain FROM records WHERE key = ?1 ORDER BY output");
+  Stmt q = Prepare("SELECT output, chain FROM records WHERE key = ?1 ORDER BY output");
   KILN_RETURN_IF_ERROR(q.status());
   q.Bind(1, key);
   std::vector<Chain> outputs;
@@ -134,7 +163,7 @@ absl::Status CacheIndex::Touch(const std::vector<std::string>& keys) {
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   int64_t now = Now();
   for (const std::string& key : keys) {
-    Stmt touch(db_, "UPDATE record_info SET last_used = ?2 WHERE key = ?1");
+    Stmt touch = Prepare("UPDATE record_info SET last_used = ?2 WHERE key = ?1");
     absl::Status st = touch.status();
     if (st.ok()) st = touch.Bind(1, key).Bind(2, now).Run();
     if (!st.ok()) {
@@ -151,22 +180,22 @@ absl::Status CacheIndex::Record(const std::string& key, const std::vector<Chain>
   absl::MutexLock lock(&mu_);
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> absl::Status {
-    Stmt del(db_, "DELETE FROM records WHERE key = ?1");
+    Stmt del = Prepare("DELETE FROM records WHERE key = ?1");
     KILN_RETURN_IF_ERROR(del.status());
     KILN_RETURN_IF_ERROR(del.Bind(1, key).Run());
     for (size_t i = 0; i < outputs.size(); ++i) {
-      Stmt ins(db_, "INSERT INTO records(key, output, chain) VALUES(?1, ?2, ?3)");
+      Stmt ins = Prepare("INSERT INTO records(key, output, chain) VALUES(?1, ?2, ?3)");
       KILN_RETURN_IF_ERROR(ins.status());
       KILN_RETURN_IF_ERROR(
           ins.Bind(1, key).Bind(2, static_cast<int64_t>(i)).Bind(3, ChainToString(outputs[i])).Run());
     }
-    Stmt info(db_,
+    Stmt info = Prepare(
               "INSERT OR REPLACE INTO record_info(key, description, created_at, last_used) "
               "VALUES(?1, ?2, ?3, ?3)");
     KILN_RETURN_IF_ERROR(info.status());
     KILN_RETURN_IF_ERROR(info.Bind(1, key).Bind(2, description).Bind(3, Now()).Run());
     for (const LayerInfo& l : new_layers) {
-      Stmt layer(db_, "INSERT OR REPLACE INTO layers(id, size, created_by) VALUES(?1, ?2, ?3)");
+      Stmt layer = Prepare("INSERT OR REPLACE INTO layers(id, size, created_by) VALUES(?1, ?2, ?3)");
       KILN_RETURN_IF_ERROR(layer.status());
       KILN_RETURN_IF_ERROR(layer.Bind(1, l.id).Bind(2, l.size).Bind(3, key).Run());
     }
@@ -182,7 +211,7 @@ absl::Status CacheIndex::Record(const std::string& key, const std::vector<Chain>
 
 absl::StatusOr<std::optional<std::string>> CacheIndex::GetChecksum(const std::string& memo_key) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT checksum FROM checksums WHERE memo = ?1");
+  Stmt q = Prepare("SELECT checksum FROM checksums WHERE memo = ?1");
   KILN_RETURN_IF_ERROR(q.status());
   q.Bind(1, memo_key);
   KILN_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -192,14 +221,14 @@ absl::StatusOr<std::optional<std::string>> CacheIndex::GetChecksum(const std::st
 
 absl::Status CacheIndex::PutChecksum(const std::string& memo_key, const std::string& checksum) {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "INSERT OR REPLACE INTO checksums(memo, checksum) VALUES(?1, ?2)");
+  Stmt q = Prepare("INSERT OR REPLACE INTO checksums(memo, checksum) VALUES(?1, ?2)");
   KILN_RETURN_IF_ERROR(q.status());
   return q.Bind(1, memo_key).Bind(2, checksum).Run();
 }
 
 absl::StatusOr<std::vector<RecordUsage>> CacheIndex::Usage() {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_,
+  Stmt q = Prepare(
          "SELECT i.key, i.description, i.created_at, i.last_used,"
          " (SELECT COUNT(*) FROM records r WHERE r.key = i.key),"
          " (SELECT COALESCE(SUM(size), 0) FROM layers l WHERE l.created_by = i.key)"
@@ -223,7 +252,7 @@ absl::StatusOr<std::vector<RecordUsage>> CacheIndex::Usage() {
 
 absl::StatusOr<int64_t> CacheIndex::TotalLayerSize() {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT COALESCE(SUM(size), 0) FROM layers");
+  Stmt q = Prepare("SELECT COALESCE(SUM(size), 0) FROM layers");
   KILN_RETURN_IF_ERROR(q.status());
   KILN_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.Int(0) : 0;
@@ -231,7 +260,7 @@ absl::StatusOr<int64_t> CacheIndex::TotalLayerSize() {
 
 absl::StatusOr<std::vector<std::string>> CacheIndex::AllLayers() {
   absl::MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT id FROM layers");
+  Stmt q = Prepare("SELECT id FROM layers");
   KILN_RETURN_IF_ERROR(q.status());
   std::vector<std::string> out;
   while (true) {
@@ -245,7 +274,7 @@ absl::StatusOr<std::vector<std::string>> CacheIndex::AllLayers() {
 absl::StatusOr<std::vector<std::string>> CacheIndex::DropUnreferencedLayers() {
   std::set<std::string> referenced;
   {
-    Stmt q(db_, "SELECT chain FROM records");
+    Stmt q = Prepare("SELECT chain FROM records");
     KILN_RETURN_IF_ERROR(q.status());
     while (true) {
       KILN_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -254,7 +283,7 @@ absl::StatusOr<std::vector<std::string>> CacheIndex::DropUnreferencedLayers() {
     }
   }
   std::vector<std::string> dropped;
-  Stmt q(db_, "SELECT id FROM layers");
+  Stmt q = Prepare("SELECT id FROM layers");
   KILN_RETURN_IF_ERROR(q.status());
   while (true) {
     KILN_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -263,7 +292,7 @@ absl::StatusOr<std::vector<std::string>> CacheIndex::DropUnreferencedLayers() {
     if (!referenced.count(id)) dropped.push_back(std::move(id));
   }
   for (const std::string& id : dropped) {
-    Stmt del(db_, "DELETE FROM layers WHERE id = ?1");
+    Stmt del = Prepare("DELETE FROM layers WHERE id = ?1");
     KILN_RETURN_IF_ERROR(del.status());
     KILN_RETURN_IF_ERROR(del.Bind(1, id).Run());
   }
@@ -278,18 +307,18 @@ absl::StatusOr<std::vector<std::string>> CacheIndex::Prune(int64_t keep_bytes) {
     while (true) {
       KILN_ASSIGN_OR_RETURN(std::vector<std::string> gone, DropUnreferencedLayers());
       dropped.insert(dropped.end(), gone.begin(), gone.end());
-      Stmt total(db_, "SELECT COALESCE(SUM(size), 0) FROM layers");
+      Stmt total = Prepare("SELECT COALESCE(SUM(size), 0) FROM layers");
       KILN_RETURN_IF_ERROR(total.status());
       KILN_ASSIGN_OR_RETURN(bool row, total.Step());
       int64_t used = row ? total.Int(0) : 0;
-      Stmt oldest(db_, "SELECT key FROM record_info ORDER BY last_used, created_at LIMIT 1");
+      Stmt oldest = Prepare("SELECT key FROM record_info ORDER BY last_used, created_at LIMIT 1");
       KILN_RETURN_IF_ERROR(oldest.status());
       KILN_ASSIGN_OR_RETURN(bool has, oldest.Step());
       if (!has || (keep_bytes >= 0 && used <= keep_bytes)) break;
       std::string key = oldest.Text(0);
       for (const char* sql : {"DELETE FROM records WHERE key = ?1",
                               "DELETE FROM record_info WHERE key = ?1"}) {
-        Stmt del(db_, sql);
+        Stmt del = Prepare(sql);
         KILN_RETURN_IF_ERROR(del.status());
         KILN_RETURN_IF_ERROR(del.Bind(1, key).Run());
       }

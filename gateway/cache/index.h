@@ -13,6 +13,7 @@
 #define KILN_GATEWAY_CACHE_INDEX_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +24,13 @@
 #include "gateway/cache/chain.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kiln::cache {
+
+namespace cache_internal_index {
+class Stmt;
+}
 
 struct LayerInfo {
   std::string id;
@@ -80,11 +86,15 @@ class CacheIndex {
  private:
   explicit CacheIndex(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A statement of this connection, prepared on first use and kept: `sql`
+  // must be a string literal (its address is the key).
+  cache_internal_index::Stmt Prepare(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<std::string>> DropUnreferencedLayers()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  std::map<const char*, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kiln::cache

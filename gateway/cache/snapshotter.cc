@@ -12,13 +12,14 @@
 namespace kiln::cache {
 
 absl::StatusOr<std::unique_ptr<Snapshotter>> NewSnapshotter(const std::string& root,
-                                                            const std::string& kind) {
+                                                            const std::string& kind,
+                                                            bool probe) {
   for (const char* sub : {"/layers", "/tmp", "/empty"}) {
     KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(root + sub));
   }
   if (kind == "native") return cache_internal::NewNativeSnapshotter(root);
   if (kind == "overlay") {
-    KILN_RETURN_IF_ERROR(cache_internal::ProbeOverlay(root));
+    if (probe) KILN_RETURN_IF_ERROR(cache_internal::ProbeOverlay(root));
     return cache_internal::NewOverlaySnapshotter(root);
   }
   if (kind == "auto") {

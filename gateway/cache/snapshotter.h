@@ -61,9 +61,12 @@ class Snapshotter {
 };
 
 // Opens the snapshotter for ROOT (creating ROOT/layers, ROOT/tmp). `kind` is
-// "overlay", "native" or "auto" (overlay when a probe mount succeeds).
+// "overlay", "native" or "auto" (overlay when a probe mount succeeds). With
+// `probe` false, "overlay" is trusted without a test mount (a root that
+// already holds overlay layers); errors then surface at the first mount.
 absl::StatusOr<std::unique_ptr<Snapshotter>> NewSnapshotter(const std::string& root,
-                                                            const std::string& kind);
+                                                            const std::string& kind,
+                                                            bool probe = true);
 
 // Removes leftovers of crashed processes: mounts and work under ROOT/tmp, and
 // layer directories that `known_layers` does not list. Only call while

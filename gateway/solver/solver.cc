@@ -1,6 +1,8 @@
 #include "gateway/solver/solver.h"
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <functional>
 #include <thread>
 
@@ -23,7 +25,10 @@ absl::Status Named(const Vertex& vertex, const absl::Status& status) {
 
 }  // namespace
 
-// A fixed set of threads running queued tasks in order.
+// A fixed set of threads running queued tasks in order. std::mutex rather
+// than absl::Mutex: on machines that do not publish their TSC frequency,
+// absl's first contended wait calibrates the clock by sleeping ~3 ms, which
+// is most of a no-op build.
 class Solver::Pool {
  public:
   explicit Pool(int n) {
@@ -31,14 +36,18 @@ class Solver::Pool {
   }
   ~Pool() {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
+    cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
   void Add(std::function<void()> task) {
-    absl::MutexLock lock(&mu_);
-    tasks_.push_back(std::move(task));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
   }
 
  private:
@@ -46,9 +55,8 @@ class Solver::Pool {
     while (true) {
       std::function<void()> task;
       {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](Pool* p) { return p->stop_ || !p->tasks_.empty(); }, this));
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
         if (tasks_.empty()) return;
         task = std::move(tasks_.front());
         tasks_.pop_front();
@@ -57,9 +65,10 @@ class Solver::Pool {
     }
   }
 
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
   std::vector<std::thread> threads_;
 };
 
@@ -72,16 +81,17 @@ struct Solver::Flight {
 struct Solver::Run {
   const Graph* graph;
   SolveOptions options;
-  absl::Mutex mu;
-  std::vector<int> pending ABSL_GUARDED_BY(mu);  // inputs not done yet
+  std::mutex mu;  // guards what follows, up to `failed` (see Pool on why std::)
+  std::condition_variable changed;
+  std::vector<int> pending;  // inputs not done yet
   std::vector<std::vector<int>> users;           // vertices that read each vertex
   std::vector<std::unique_ptr<OpRunner>> runners;
-  std::vector<std::string> keys ABSL_GUARDED_BY(mu);
-  std::vector<std::vector<cache::Chain>> outputs ABSL_GUARDED_BY(mu);
-  int remaining ABSL_GUARDED_BY(mu) = 0;  // vertices not done
-  int active ABSL_GUARDED_BY(mu) = 0;     // queued, running or waiting on a flight
-  absl::Status error ABSL_GUARDED_BY(mu);
-  std::vector<std::string> hits ABSL_GUARDED_BY(mu);  // keys served from the cache
+  std::vector<std::string> keys;
+  std::vector<std::vector<cache::Chain>> outputs;
+  int remaining = 0;  // vertices not done
+  int active = 0;     // queued, running or waiting on a flight
+  absl::Status error;
+  std::vector<std::string> hits;  // keys served from the cache
   std::atomic<bool> failed{false};
 
   bool Cancelled() const {
@@ -142,7 +152,7 @@ absl::StatusOr<SolveResult> Solver::Solve(const Graph& graph, const SolveOptions
   run->users.resize(n);
   std::vector<int> ready;
   {
-    absl::MutexLock lock(&run->mu);
+    std::lock_guard<std::mutex> lock(run->mu);
     run->pending.resize(n);
     run->keys.resize(n);
     run->outputs.resize(n);
@@ -155,12 +165,8 @@ absl::StatusOr<SolveResult> Solver::Solve(const Graph& graph, const SolveOptions
     run->active = static_cast<int>(ready.size());
   }
   for (int v : ready) Schedule(run, v);
-  absl::MutexLock lock(&run->mu);
-  run->mu.Await(absl::Condition(
-      +[](Run* r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return r->remaining == 0 || (r->failed.load() && r->active == 0);
-      },
-      run.get()));
+  std::unique_lock<std::mutex> lock(run->mu);
+  run->changed.wait(lock, [&] { return run->remaining == 0 || (run->failed.load() && run->active == 0); });
   if (run->remaining != 0) return run->error;
   // Failing to note the use only makes prune's choice less informed.
   index_->Touch(run->hits).IgnoreError();
@@ -169,15 +175,18 @@ absl::StatusOr<SolveResult> Solver::Solve(const Graph& graph, const SolveOptions
 }
 
 void Solver::Schedule(std::shared_ptr<Run> run, int v) {
-  pool_->Add([this, run = std::move(run), v] { Process(run, v); });
+  pool_->Add([this, run = std::move(run), v]() mutable {
+    // A worker carries on with a vertex its own completion made ready, so
+    // a chain of cache hits does not hop threads at every step.
+    for (int next = v; next >= 0;) next = Process(run, next);
+  });
 }
 
-void Solver::Process(const std::shared_ptr<Run>& run, int v) {
+int Solver::Process(const std::shared_ptr<Run>& run, int v) {
   const Vertex& vertex = run->graph->vertices[v];
   absl::Time started = absl::Now();
   if (run->Cancelled()) {
-    Fail(run, v, absl::CancelledError("build cancelled"), started);
-    return;
+    return Fail(run, v, absl::CancelledError("build cancelled"), started);
   }
   progress::Event e;
   e.kind = progress::Event::Kind::kStarted;
@@ -200,14 +209,15 @@ void Solver::Process(const std::shared_ptr<Run>& run, int v) {
     if (!hit.ok()) return Fail(run, v, hit.status(), started);
     if (hit->has_value()) {
       {
-        absl::MutexLock lock(&run->mu);
+        std::lock_guard<std::mutex> lock(run->mu);
         run->hits.push_back(*key);
       }
-      return Complete(run, v, *key, std::move(**hit), /*cached=*/true, false, started);
+      return Complete(run, v, *key, std::move(**hit), /*cached=*/true, false, started,
+                      /*inline_next=*/true);
     }
   }
   {
-    absl::MutexLock lock(&flights_mu_);
+    std::lock_guard<std::mutex> lock(flights_mu_);
     auto it = flights_.find(*key);
     if (it != flights_.end()) {
       // Another solve is computing this very vertex: share its result.
@@ -219,7 +229,7 @@ void Solver::Process(const std::shared_ptr<Run>& run, int v) {
               Fail(run, v, r.status(), started);
             }
           });
-      return;
+      return -1;
     }
     flights_[*key] = std::make_shared<Flight>();
   }
@@ -229,13 +239,14 @@ void Solver::Process(const std::shared_ptr<Run>& run, int v) {
       Execute(*run, v, runner, *key, lookup, ctx, &ran);
   std::shared_ptr<Flight> flight;
   {
-    absl::MutexLock lock(&flights_mu_);
+    std::lock_guard<std::mutex> lock(flights_mu_);
     flight = flights_[*key];
     flights_.erase(*key);
   }
   for (auto& waiter : flight->waiters) waiter(outputs);
   if (!outputs.ok()) return Fail(run, v, outputs.status(), started);
-  Complete(run, v, *key, std::move(*outputs), /*cached=*/!ran, /*shared=*/!ran, started);
+  return Complete(run, v, *key, std::move(*outputs), /*cached=*/!ran, /*shared=*/!ran, started,
+                  /*inline_next=*/true);
 }
 
 absl::StatusOr<std::vector<cache::Chain>> Solver::Execute(Run& run, int v, OpRunner& runner,
@@ -256,7 +267,7 @@ absl::StatusOr<std::vector<cache::Chain>> Solver::Execute(Run& run, int v, OpRun
   }
   std::vector<cache::Chain> inputs;
   {
-    absl::MutexLock lock(&run.mu);
+    std::lock_guard<std::mutex> lock(run.mu);
     for (const InputRef& in : vertex.inputs) inputs.push_back(run.outputs[in.vertex][in.output]);
   }
   KILN_ASSIGN_OR_RETURN(std::vector<cache::Committed> done, runner.Run(ctx, inputs));
@@ -284,7 +295,7 @@ absl::StatusOr<std::string> Solver::CacheKey(Run& run, int v, const CacheMap& cm
     if (i < cm.selectors.size() && !cm.selectors[i].empty()) {
       cache::Chain chain;
       {
-        absl::MutexLock lock(&run.mu);
+        std::lock_guard<std::mutex> lock(run.mu);
         chain = run.outputs[in.vertex][in.output];
       }
       for (const Selector& sel : cm.selectors[i]) {
@@ -294,7 +305,7 @@ absl::StatusOr<std::string> Solver::CacheKey(Run& run, int v, const CacheMap& cm
         h.UpdateField(sum);
       }
     } else {
-      absl::MutexLock lock(&run.mu);
+      std::lock_guard<std::mutex> lock(run.mu);
       h.UpdateField("key");
       h.UpdateField(run.keys[in.vertex]);
       h.UpdateInt(static_cast<uint64_t>(in.output));
@@ -324,9 +335,9 @@ absl::StatusOr<std::string> Solver::Checksum(const cache::Chain& chain, const Se
   return sum;
 }
 
-void Solver::Complete(const std::shared_ptr<Run>& run, int v, const std::string& key,
-                      std::vector<cache::Chain> outputs, bool cached, bool shared,
-                      absl::Time started) {
+int Solver::Complete(const std::shared_ptr<Run>& run, int v, const std::string& key,
+                     std::vector<cache::Chain> outputs, bool cached, bool shared,
+                     absl::Time started, bool inline_next) {
   const Vertex& vertex = run->graph->vertices[v];
   progress::Event e;
   e.kind = progress::Event::Kind::kCompleted;
@@ -338,21 +349,31 @@ void Solver::Complete(const std::shared_ptr<Run>& run, int v, const std::string&
   e.shared = shared;
   run->Emit(e);
   std::vector<int> ready;
-  absl::MutexLock lock(&run->mu);
-  run->keys[v] = key;
-  run->outputs[v] = std::move(outputs);
-  --run->remaining;
-  --run->active;
-  if (run->failed.load()) return;
-  for (int u : run->users[v]) {
-    if (--run->pending[u] == 0) ready.push_back(u);
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    run->keys[v] = key;
+    run->outputs[v] = std::move(outputs);
+    --run->remaining;
+    --run->active;
+    if (!run->failed.load()) {
+      for (int u : run->users[v]) {
+        if (--run->pending[u] == 0) ready.push_back(u);
+      }
+      run->active += static_cast<int>(ready.size());
+    }
   }
-  run->active += static_cast<int>(ready.size());
+  int next = -1;
+  if (inline_next && !ready.empty()) {
+    next = ready.front();
+    ready.erase(ready.begin());
+  }
   for (int u : ready) Schedule(run, u);
+  run->changed.notify_all();
+  return next;
 }
 
-void Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& status,
-                  absl::Time started) {
+int Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& status,
+                 absl::Time started) {
   const Vertex& vertex = run->graph->vertices[v];
   bool cancelled_here = status.code() == absl::StatusCode::kCancelled && run->failed.load();
   absl::Status named = Named(vertex, status);
@@ -366,9 +387,13 @@ void Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& st
     e.error = std::string(named.message());
     run->Emit(e);
   }
-  absl::MutexLock lock(&run->mu);
-  if (!run->failed.exchange(true)) run->error = named;
-  --run->active;
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    if (!run->failed.exchange(true)) run->error = named;
+    --run->active;
+  }
+  run->changed.notify_all();
+  return -1;
 }
 
 }  // namespace kiln::solver

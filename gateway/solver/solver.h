@@ -18,10 +18,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "gateway/cache/cache.h"
 #include "gateway/cache/index.h"
 #include "gateway/cache/snapshotter.h"
@@ -71,16 +71,22 @@ class Solver {
   class VertexContext;
 
   void Schedule(std::shared_ptr<Run> run, int v);
-  void Process(const std::shared_ptr<Run>& run, int v);
+  // Runs vertex v; returns a vertex it made ready for the caller to run
+  // next on the same thread, or -1.
+  int Process(const std::shared_ptr<Run>& run, int v);
   absl::StatusOr<std::string> CacheKey(Run& run, int v, const CacheMap& cm);
   // Runs the vertex (or finds that another process just did: *ran = false).
   absl::StatusOr<std::vector<cache::Chain>> Execute(Run& run, int v, OpRunner& runner,
                                                     const std::string& key, bool lookup,
                                                     VertexContext& ctx, bool* ran);
   absl::StatusOr<std::string> Checksum(const cache::Chain& chain, const Selector& sel);
-  void Complete(const std::shared_ptr<Run>& run, int v, const std::string& key,
-                std::vector<cache::Chain> outputs, bool cached, bool shared, absl::Time started);
-  void Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& status, absl::Time started);
+  // Records v's result and schedules what became ready; with inline_next,
+  // returns one of those to the caller instead (else -1).
+  int Complete(const std::shared_ptr<Run>& run, int v, const std::string& key,
+               std::vector<cache::Chain> outputs, bool cached, bool shared, absl::Time started,
+               bool inline_next = false);
+  // Ends the solve with `status` named after v; returns -1 (no next vertex).
+  int Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& status, absl::Time started);
 
   cache::CacheIndex* index_;
   cache::Snapshotter* snapshotter_;
@@ -89,8 +95,8 @@ class Solver {
   SolverOptions options_;
   std::unique_ptr<Pool> pool_;
 
-  absl::Mutex flights_mu_;
-  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(flights_mu_);
+  std::mutex flights_mu_;  // guards flights_ (std:: for the reason in Pool)
+  std::map<std::string, std::shared_ptr<Flight>> flights_;
 };
 
 }  // namespace kiln::solver
