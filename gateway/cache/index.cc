@@ -12,6 +12,7 @@ namespace kiln::cache {
 namespace {
 
 constexpr char kSchema[] = R"sql(
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records(
   key TEXT NOT NULL, output INTEGER NOT NULL, chain TEXT NOT NULL,
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS layers(
 CREATE TABLE IF NOT EXISTS checksums(memo TEXT PRIMARY KEY, checksum TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(k, v) VALUES('schema', 'kiln-cache-1');
 PRAGMA user_version = 1;
+COMMIT;
 )sql";
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -104,11 +106,11 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
   // then just rebuild (layers are not fsynced either).
   absl::Status st = index->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   if (st.ok()) {
-    Stmt version = index->Prepare("PRAGMA user_version");
-    absl::StatusOr<bool> row = version.status().ok() ? version.Step() : version.status();
-    st = row.status();
-    // The schema is written once, by whoever finds the file new.
-    if (st.ok() && (!*row || version.Int(0) == 0)) st = index->Exec(kSchema);
+    absl::StatusOr<int64_t> version = index->UserVersion();
+    st = version.status();
+    // The schema is written once, by whoever finds the file new; BEGIN
+    // IMMEDIATE waits for another process doing the same (busy timeout).
+    if (st.ok() && *version == 0) st = index->Exec(kSchema);
   }
   if (!st.ok()) {
     return absl::DataLossError(absl::StrCat(path, " is not a usable kiln cache index: ",
@@ -122,6 +124,13 @@ CacheIndex::~CacheIndex() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
+
+absl::StatusOr<int64_t> CacheIndex::UserVersion() {
+  Stmt q = Prepare("PRAGMA user_version");
+  KILN_RETURN_IF_ERROR(q.status());
+  KILN_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.Int(0) : 0;
+}  // `q` resets here, ending the read transaction
 
 Stmt CacheIndex::Prepare(const char* sql) {
   auto it = statements_.find(sql);

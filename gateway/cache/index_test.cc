@@ -1,6 +1,8 @@
 #include "gateway/cache/index.h"
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -66,6 +68,24 @@ TEST(CacheIndexTest, PruneKeepsSharedLayersAndDropsLeastRecentlyUsed) {
   auto total = ix.TotalLayerSize();
   ASSERT_TRUE(total.ok());
   EXPECT_EQ(*total, 0);
+}
+
+TEST(CacheIndexTest, ConcurrentOpensOfANewIndexAllSucceed) {
+  // Regression: a reader's open transaction made the schema write fail at
+  // once with "database is locked" instead of waiting.
+  for (int round = 0; round < 10; ++round) {
+    std::string path = TempPath("new-" + std::to_string(round) + ".db");
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&] {
+        auto index = CacheIndex::Open(path);
+        if (index.ok() && (*index)->Record("k", {{"l"}}, "d", {{"l", 1}}).ok()) ++ok;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 4) << "round " << round;
+  }
 }
 
 TEST(CacheIndexTest, RejectsFileThatIsNotAnIndex) {
