@@ -3,6 +3,9 @@
 #include <sqlite3.h>
 
 #include <ctime>
+#include <string_view>
+
+#include "absl/time/clock.h"
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +32,15 @@ COMMIT;
 )sql";
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// SQLite's error as a Status: Unavailable when another process holds the
+// database (worth retrying), Internal otherwise.
+absl::Status SqliteError(sqlite3* db, const std::string& detail) {
+  int code = sqlite3_errcode(db) & 0xff;
+  std::string msg = absl::StrCat("cache index: ", detail);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
 
 }  // namespace
 
@@ -61,7 +73,7 @@ class Stmt {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return absl::InternalError(absl::StrCat("cache index: ", sqlite3_errmsg(db_)));
+    return SqliteError(db_, sqlite3_errmsg(db_));
   }
   absl::Status Run() {
     KILN_ASSIGN_OR_RETURN(bool row, Step());
@@ -99,19 +111,16 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   std::unique_ptr<CacheIndex> index(new CacheIndex(db));
   absl::MutexLock lock(&index->mu_);
-  // WAL: a process killed mid-transaction leaves the previous state, and a
-  // commit is durable once Record returns as far as the process is
-  // concerned. synchronous=NORMAL skips the fsync per commit; after a power
-  // loss the index is still consistent but may miss its last records, which
-  // then just rebuild (layers are not fsynced either).
-  absl::Status st = index->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-  if (st.ok()) {
-    absl::StatusOr<int64_t> version = index->UserVersion();
-    st = version.status();
-    // The schema is written once, by whoever finds the file new; BEGIN
-    // IMMEDIATE waits for another process doing the same (busy timeout).
-    if (st.ok() && *version == 0) st = index->Exec(kSchema);
-  }
+  // A brand-new file being set up by several processes at once can answer
+  // BUSY without waiting (switching to WAL, recovering it); setting up is
+  // idempotent, so it is simply tried again.
+  absl::Status st;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    st = index->Initialize();
+    if (!absl::IsUnavailable(st)) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  } while (absl::Now() < deadline);
   if (!st.ok()) {
     return absl::DataLossError(absl::StrCat(path, " is not a usable kiln cache index: ",
                                             st.message()));
@@ -123,6 +132,23 @@ CacheIndex::~CacheIndex() {
   absl::MutexLock lock(&mu_);
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+absl::Status CacheIndex::Initialize() {
+  // WAL: a process killed mid-transaction leaves the previous state.
+  // synchronous=NORMAL skips the fsync per commit; after a power loss the
+  // index is still consistent but may miss its last records, which then just
+  // rebuild (layers are not fsynced either).
+  KILN_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  KILN_ASSIGN_OR_RETURN(int64_t version, UserVersion());
+  // The schema is written once, by whoever finds the file new; BEGIN
+  // IMMEDIATE makes a second process wait for the first.
+  if (version == 0) {
+    absl::Status st = Exec(kSchema);
+    if (!st.ok()) Exec("ROLLBACK").IgnoreError();
+    return st;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> CacheIndex::UserVersion() {
@@ -146,7 +172,7 @@ absl::Status CacheIndex::Exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) == SQLITE_OK) return absl::OkStatus();
   std::string msg = err ? err : "unknown error";
   sqlite3_free(err);
-  return absl::InternalError(absl::StrCat("cache index: ", msg));
+  return SqliteError(db_, msg);
 }
 
 absl::StatusOr<std::optional<std::vector<Chain>>> CacheIndex::Lookup(const std::string& key,

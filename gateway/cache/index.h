@@ -87,6 +87,8 @@ class CacheIndex {
   explicit CacheIndex(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> UserVersion() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Journal mode and, for a new file, the schema. Idempotent.
+  absl::Status Initialize() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A statement of this connection, prepared on first use and kept: `sql`
   // must be a string literal (its address is the key).
   cache_internal_index::Stmt Prepare(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
