@@ -101,6 +101,11 @@ TEST(GitUrlTest, ParsesScpStyle) {
 TEST(GitUrlTest, ClassifiesFailures) {
   EXPECT_TRUE(absl::IsNotFound(ParseGitUrl("github.com/moby/buildkit").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ParseGitUrl("ftp://host/repo").status()));
+  auto file = ParseGitUrl("file:///srv/repo.git");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->scheme, "file");
+  EXPECT_EQ(file->path, "/srv/repo.git");
+  EXPECT_EQ(file->remote, "file:///srv/repo.git");
   EXPECT_TRUE(absl::IsInvalidArgument(ParseGitUrl("https://host:abc/repo").status()));
 }
 

@@ -230,7 +230,10 @@ void AddGitSshAttrs(const GitOptions& options, SourceSpec* spec) {
 State Git(std::string_view url, std::string_view ref, const GitOptions& options) {
   SourceSpec spec;
   absl::Status error;
-  absl::StatusOr<llb_internal::GitRemote> remote = llb_internal::ParseGitUrl(url);
+  // An absolute path is a repository on the builder's machine.
+  std::string local = !url.empty() && url[0] == '/' ? absl::StrCat("file://", std::string(url)) : "";
+  absl::StatusOr<llb_internal::GitRemote> remote =
+      llb_internal::ParseGitUrl(local.empty() ? url : std::string_view(local));
   if (absl::IsNotFound(remote.status())) {
     remote = llb_internal::ParseGitUrl(absl::StrCat("https://", std::string(url)));
   }

@@ -165,5 +165,15 @@ TEST(SourceTest, ScratchMarshalsToAnEmptyDefinition) {
   EXPECT_FALSE(def->has_source());
 }
 
+TEST(SourceTest, GitLocalRepositoryByPathOrFileUrl) {
+  for (const char* url : {"/srv/repo", "file:///srv/repo"}) {
+    auto def = llb_testing::MarshalAndDecode(Git(url, "main"));
+    ASSERT_TRUE(def.ok()) << url << ": " << def.status();
+    const pb::SourceOp& src = def->Target().source();
+    EXPECT_EQ(src.identifier(), "git:///srv/repo#main") << url;
+    EXPECT_EQ(src.attrs().at("git.fullurl"), "file:///srv/repo") << url;
+  }
+}
+
 }  // namespace
 }  // namespace kiln::llb

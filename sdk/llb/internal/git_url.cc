@@ -39,7 +39,10 @@ bool PercentDecode(std::string_view in, std::string* out) {
 absl::StatusOr<GitRemote> ParseStandard(std::string_view url, size_t scheme_end) {
   GitRemote r;
   r.scheme = absl::AsciiStrToLower(std::string(url.substr(0, scheme_end)));
-  if (r.scheme != "http" && r.scheme != "https" && r.scheme != "ssh" && r.scheme != "git") {
+  // file:// reaches repositories on the builder's machine (kiln runs git
+  // for them; a remote BuildKit worker has its own filesystem).
+  if (r.scheme != "http" && r.scheme != "https" && r.scheme != "ssh" && r.scheme != "git" &&
+      r.scheme != "file") {
     return Invalid(url, absl::StrCat("unsupported protocol \"", r.scheme, "\""));
   }
   for (char c : url) {
