@@ -9,13 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
+#include "gateway/fsutil/errors.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::cache {
 namespace {
 
-using cache_internal::ErrnoStatus;
 
 // ROOT/snapshotter names the snapshotter that wrote the layers; empty when
 // the root is new.
@@ -32,7 +32,7 @@ absl::Status WritePinnedKind(const std::string& root, const std::string& kind) {
   out << kind << "\n";
   out.close();
   if (!out || rename((path + ".tmp").c_str(), path.c_str()) != 0) {
-    return ErrnoStatus("write " + path, errno);
+    return fsutil::ErrnoToStatus(errno, "write", path);
   }
   return absl::OkStatus();
 }
@@ -51,12 +51,12 @@ class FileKeyLock : public KeyLock {
 absl::StatusOr<std::unique_ptr<KeyLock>> Cache::LockKey(const std::string& key) {
   std::string path = absl::StrCat(root_, "/keys/", DigestHex(key));
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", path);
   while (flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
       int err = errno;
       close(fd);
-      return ErrnoStatus("lock " + path, err);
+      return fsutil::ErrnoToStatus(err, "lock", path);
     }
   }
   return std::make_unique<FileKeyLock>(fd);
@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
   KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(c->root_, 0700));
   std::string lock = c->root_ + "/lock";
   c->lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (c->lock_fd_ < 0) return ErrnoStatus("open " + lock, errno);
+  if (c->lock_fd_ < 0) return fsutil::ErrnoToStatus(errno, "open", lock);
   bool alone = flock(c->lock_fd_, LOCK_EX | LOCK_NB) == 0;
 
   KILN_ASSIGN_OR_RETURN(c->index_, CacheIndex::Open(c->root_ + "/kiln.db"));
@@ -93,7 +93,7 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
                                                         /*probe=*/pinned.empty()));
   if (pinned.empty()) KILN_RETURN_IF_ERROR(WritePinnedKind(c->root_, c->snapshotter_->name()));
   KILN_ASSIGN_OR_RETURN(c->content_, NewDiskContentStore(c->root_ + "/content"));
-  if (flock(c->lock_fd_, LOCK_SH) != 0) return ErrnoStatus("lock " + lock, errno);
+  if (flock(c->lock_fd_, LOCK_SH) != 0) return fsutil::ErrnoToStatus(errno, "lock", lock);
   return c;
 }
 

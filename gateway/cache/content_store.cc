@@ -10,12 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/cache/fs.h"
+#include "gateway/fsutil/errors.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::cache {
 
-using cache_internal::ErrnoStatus;
 
 absl::StatusOr<std::string> ContentStore::Put(std::string_view data) {
   KILN_ASSIGN_OR_RETURN(auto w, NewWriter());
@@ -44,7 +44,7 @@ class DiskWriter : public BlobWriter {
     while (!chunk.empty()) {
       ssize_t n = write(fd_, chunk.data(), chunk.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoStatus("write " + tmp_, errno);
+      if (n < 0) return fsutil::ErrnoToStatus(errno, "write", tmp_);
       chunk.remove_prefix(static_cast<size_t>(n));
     }
     return absl::OkStatus();
@@ -52,11 +52,11 @@ class DiskWriter : public BlobWriter {
   absl::StatusOr<std::string> Commit(const std::string& expected) override {
     std::string digest = hash_.Digest();
     KILN_RETURN_IF_ERROR(CheckExpected(expected, digest));
-    if (fsync(fd_) != 0) return ErrnoStatus("fsync " + tmp_, errno);
+    if (fsync(fd_) != 0) return fsutil::ErrnoToStatus(errno, "fsync", tmp_);
     close(fd_);
     fd_ = -1;
     std::string dest = absl::StrCat(root_, "/blobs/sha256/", DigestHex(digest));
-    if (rename(tmp_.c_str(), dest.c_str()) != 0) return ErrnoStatus("store " + dest, errno);
+    if (rename(tmp_.c_str(), dest.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "store", dest);
     committed_ = true;
     return digest;
   }
@@ -75,7 +75,7 @@ class DiskContentStore : public ContentStore {
   absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
     std::string tmp = absl::StrCat(root_, "/ingest/", cache_internal::NewId());
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("create " + tmp, errno);
+    if (fd < 0) return fsutil::ErrnoToStatus(errno, "create", tmp);
     return std::make_unique<DiskWriter>(root_, tmp, fd);
   }
 
@@ -84,14 +84,14 @@ class DiskContentStore : public ContentStore {
     std::string path = Path(digest);
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) return absl::NotFoundError("blob " + digest + " not found");
-    if (fd < 0) return ErrnoStatus("open " + path, errno);
+    if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", path);
     std::string out;
     char buf[1 << 16];
     ssize_t n;
     while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
     int err = errno;
     close(fd);
-    if (n < 0) return ErrnoStatus("read " + path, err);
+    if (n < 0) return fsutil::ErrnoToStatus(err, "read", path);
     return out;
   }
 
@@ -102,7 +102,7 @@ class DiskContentStore : public ContentStore {
   absl::Status Delete(const std::string& digest) override {
     KILN_RETURN_IF_ERROR(ValidateDigest(digest));
     if (unlink(Path(digest).c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus("delete blob " + digest, errno);
+      return fsutil::ErrnoToStatus(errno, "delete blob", digest);
     }
     return absl::OkStatus();
   }
@@ -111,7 +111,7 @@ class DiskContentStore : public ContentStore {
     std::vector<std::string> out;
     std::string dir = root_ + "/blobs/sha256";
     DIR* d = opendir(dir.c_str());
-    if (d == nullptr) return ErrnoStatus("list " + dir, errno);
+    if (d == nullptr) return fsutil::ErrnoToStatus(errno, "list", dir);
     while (struct dirent* e = readdir(d)) {
       std::string digest = absl::StrCat("sha256:", e->d_name);
       if (ValidateDigest(digest).ok()) out.push_back(digest);

@@ -13,33 +13,20 @@
 
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/fsutil/errors.h"
+#include "gateway/fsutil/tree.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace kiln::cache_internal {
 
-absl::Status ErrnoStatus(const std::string& what, int err) {
-  std::string msg = absl::StrCat(what, ": ", strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
-    case ENOSPC:
-      return absl::ResourceExhaustedError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
-
 absl::Status RemoveAll(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) {
-    return errno == ENOENT ? absl::OkStatus() : ErrnoStatus("stat " + path, errno);
+    return errno == ENOENT ? absl::OkStatus() : fsutil::ErrnoToStatus(errno, "stat", path);
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove " + path, errno);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return fsutil::ErrnoToStatus(errno, "remove", path);
     return absl::OkStatus();
   }
   int rc = nftw(
@@ -49,21 +36,12 @@ absl::Status RemoveAll(const std::string& path) {
         return (r != 0 && errno != ENOENT) ? -1 : 0;
       },
       64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  if (rc != 0) return ErrnoStatus("remove " + path, errno);
+  if (rc != 0) return fsutil::ErrnoToStatus(errno, "remove", path);
   return absl::OkStatus();
 }
 
 absl::Status MakeDirs(const std::string& path, int mode) {
-  std::string cur;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || (path[i] == '/' && i > 0)) {
-      cur = path.substr(0, i);
-      if (mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
-        return ErrnoStatus("mkdir " + cur, errno);
-      }
-    }
-  }
-  return absl::OkStatus();
+  return fsutil::MkdirAll(path, static_cast<mode_t>(mode), std::nullopt, std::nullopt).status();
 }
 
 namespace {
@@ -108,7 +86,7 @@ absl::Status Unmount(const std::string& path) {
   if (umount2(path.c_str(), 0) == 0) return absl::OkStatus();
   if (errno == EBUSY && umount2(path.c_str(), MNT_DETACH) == 0) return absl::OkStatus();
   if (errno == EINVAL || errno == ENOENT) return absl::OkStatus();  // not mounted
-  return ErrnoStatus("unmount " + path, errno);
+  return fsutil::ErrnoToStatus(errno, "unmount", path);
 }
 
 }  // namespace kiln::cache_internal

@@ -14,7 +14,7 @@ namespace kiln::cache_internal {
 // Removes `path` recursively without crossing into other mounts. A missing
 // path is OK.
 absl::Status RemoveAll(const std::string& path);
-// mkdir -p.
+// mkdir -p (fsutil::MkdirAll without owner or times).
 absl::Status MakeDirs(const std::string& path, int mode = 0755);
 // Disk usage in bytes (allocated blocks) of a tree, not crossing mounts.
 int64_t DiskUsage(const std::string& path);
@@ -24,8 +24,6 @@ std::string NewId();
 std::vector<std::string> MountsUnder(const std::string& prefix);
 // Unmounts `path`, lazily if it is busy.
 absl::Status Unmount(const std::string& path);
-// errno as a Status with `what` in front.
-absl::Status ErrnoStatus(const std::string& what, int err);
 
 }  // namespace kiln::cache_internal
 

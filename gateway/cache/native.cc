@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
 #include "gateway/fsutil/copy.h"
 #include "gateway/fsutil/diff.h"
@@ -37,7 +38,7 @@ class NativeActive : public cache::Active {
   const std::string& path() const override { return path_; }
   absl::StatusOr<Committed> Commit() override {
     std::string dest = absl::StrCat(layers_, "/", id_);
-    if (rename(path_.c_str(), dest.c_str()) != 0) return ErrnoStatus("commit layer " + dest, errno);
+    if (rename(path_.c_str(), dest.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "commit layer", dest);
     committed_ = true;
     RemoveAll(dir_).IgnoreError();
     return Committed{{id_}, {{id_, DiskUsage(dest)}}};
@@ -57,7 +58,7 @@ absl::Status DropWhiteouts(const std::string& root) {
     return absl::OkStatus();
   }));
   for (const std::string& p : whiteouts) {
-    if (unlink(p.c_str()) != 0) return ErrnoStatus("remove " + p, errno);
+    if (unlink(p.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "remove", p);
   }
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/cache/fs.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
 #include "gateway/fsutil/diff.h"
 #include "sdk/base/status_macros.h"
@@ -35,16 +36,16 @@ absl::Status MountOverlay(const std::string& layers_dir, const std::vector<std::
                           const std::string& target) {
   thread_local bool fs_unshared = false;
   if (!fs_unshared) {
-    if (unshare(CLONE_FS) != 0) return ErrnoStatus("unshare(CLONE_FS)", errno);
+    if (unshare(CLONE_FS) != 0) return fsutil::ErrnoToStatus(errno, "unshare(CLONE_FS)", "");
     fs_unshared = true;
   }
   // Come back to where this thread was, so its relative paths keep working.
   int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (here < 0) return ErrnoStatus("open working directory", errno);
+  if (here < 0) return fsutil::ErrnoToStatus(errno, "open working directory", ".");
   if (chdir(layers_dir.c_str()) != 0) {
     int err = errno;
     close(here);
-    return ErrnoStatus("chdir " + layers_dir, err);
+    return fsutil::ErrnoToStatus(err, "chdir", layers_dir);
   }
   std::string opts = absl::StrCat("lowerdir=", absl::StrJoin(lowers, ":"));
   if (!upper.empty()) absl::StrAppend(&opts, ",upperdir=", upper, ",workdir=", work);
@@ -56,7 +57,7 @@ absl::Status MountOverlay(const std::string& layers_dir, const std::vector<std::
   int err = errno;
   if (fchdir(here) != 0) chdir("/");
   close(here);
-  if (rc != 0) return ErrnoStatus(absl::StrCat("mount overlay at ", target), err);
+  if (rc != 0) return fsutil::ErrnoToStatus(err, "mount overlay at", target);
   return absl::OkStatus();
 }
 
@@ -125,7 +126,7 @@ class OverlaySnapshotter : public cache::Snapshotter {
     }
     if (lowers.size() == 1) lowers.push_back("../empty");  // overlayfs wants two
     std::string target = absl::StrCat(tmp(), "/view-", NewId());
-    if (mkdir(target.c_str(), 0755) != 0) return ErrnoStatus("mkdir " + target, errno);
+    if (mkdir(target.c_str(), 0755) != 0) return fsutil::ErrnoToStatus(errno, "mkdir", target);
     absl::Status st = MountOverlay(layers(), lowers, "", "", target);
     if (!st.ok()) {
       rmdir(target.c_str());
@@ -186,7 +187,7 @@ absl::StatusOr<Committed> OverlayActive::Commit() {
   }
   std::string dest = absl::StrCat(s_->layers(), "/", id_);
   std::string upper = dir_ + "/upper";
-  if (rename(upper.c_str(), dest.c_str()) != 0) return ErrnoStatus("commit layer " + dest, errno);
+  if (rename(upper.c_str(), dest.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "commit layer", dest);
   committed_ = true;
   RemoveAll(dir_).IgnoreError();
   Committed out;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
 #include "sdk/base/status_macros.h"
 

@@ -23,6 +23,16 @@ absl::Status Named(const Vertex& vertex, const absl::Status& status) {
                                                   where, ": ", status.message()));
 }
 
+// A progress event about `vertex`.
+progress::Event VertexEvent(progress::Event::Kind kind, const Vertex& vertex, absl::Time started) {
+  progress::Event e;
+  e.kind = kind;
+  e.vertex = vertex.digest;
+  e.name = vertex.name;
+  e.started = started;
+  return e;
+}
+
 }  // namespace
 
 // A fixed set of threads running queued tasks in order. std::mutex rather
@@ -107,13 +117,9 @@ class Solver::VertexContext : public OpContext {
   VertexContext(Run* run, const Vertex& v, cache::Snapshotter* s) : run_(run), v_(v), s_(s) {}
   bool cancelled() const override { return run_->Cancelled(); }
   void Log(int stream, std::string_view data) override {
-    progress::Event e;
-    e.kind = progress::Event::Kind::kLog;
-    e.vertex = v_.digest;
-    e.name = v_.name;
+    progress::Event e = VertexEvent(progress::Event::Kind::kLog, v_, absl::Now());
     e.stream = stream;
     e.data = std::string(data);
-    e.started = absl::Now();
     run_->Emit(e);
   }
   cache::Snapshotter* snapshotter() override { return s_; }
@@ -188,12 +194,7 @@ int Solver::Process(const std::shared_ptr<Run>& run, int v) {
   if (run->Cancelled()) {
     return Fail(run, v, absl::CancelledError("build cancelled"), started);
   }
-  progress::Event e;
-  e.kind = progress::Event::Kind::kStarted;
-  e.vertex = vertex.digest;
-  e.name = vertex.name;
-  e.started = started;
-  run->Emit(e);
+  run->Emit(VertexEvent(progress::Event::Kind::kStarted, vertex, started));
 
   VertexContext ctx(run.get(), vertex, snapshotter_);
   OpRunner& runner = *run->runners[v];
@@ -339,11 +340,7 @@ int Solver::Complete(const std::shared_ptr<Run>& run, int v, const std::string& 
                      std::vector<cache::Chain> outputs, bool cached, bool shared,
                      absl::Time started, bool inline_next) {
   const Vertex& vertex = run->graph->vertices[v];
-  progress::Event e;
-  e.kind = progress::Event::Kind::kCompleted;
-  e.vertex = vertex.digest;
-  e.name = vertex.name;
-  e.started = started;
+  progress::Event e = VertexEvent(progress::Event::Kind::kCompleted, vertex, started);
   e.completed = absl::Now();
   e.cached = cached;
   e.shared = shared;
@@ -378,11 +375,7 @@ int Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& sta
   bool cancelled_here = status.code() == absl::StatusCode::kCancelled && run->failed.load();
   absl::Status named = Named(vertex, status);
   if (!cancelled_here) {
-    progress::Event e;
-    e.kind = progress::Event::Kind::kCompleted;
-    e.vertex = vertex.digest;
-    e.name = vertex.name;
-    e.started = started;
+    progress::Event e = VertexEvent(progress::Event::Kind::kCompleted, vertex, started);
     e.completed = absl::Now();
     e.error = std::string(named.message());
     run->Emit(e);

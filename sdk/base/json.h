@@ -1,6 +1,6 @@
-// Minimal JSON for the two places kiln meets it without a JSON library:
-// BuildKit's LLB attrs that hold a JSON array of strings
-// ("local.includepattern") and the one-line JSON progress events.
+// Minimal JSON for the places kiln meets it without a JSON library: LLB
+// attrs that hold a JSON array of strings ("local.includepattern"), written
+// byte-for-byte as Go writes them, and the one-line JSON progress events.
 #ifndef KILN_SDK_BASE_JSON_H_
 #define KILN_SDK_BASE_JSON_H_
 
@@ -12,8 +12,10 @@
 
 namespace kiln {
 
-// `s` as a quoted JSON string, with control characters and invalid UTF-8
-// escaped (\u00XX per byte), so any bytes give valid JSON.
+// `s` as a quoted JSON string, escaped exactly as Go's encoding/json does:
+// control characters, the HTML-sensitive <, > and &, U+2028 and U+2029 as
+// \u escapes, invalid UTF-8 as \ufffd. Exactness matters: BuildKit clients
+// put such JSON into LLB attrs, so the bytes end up in op digests.
 std::string JsonQuote(std::string_view s);
 
 // Parses a JSON array of strings ("[\"a\",\"b\"]"). `null` and "" give an

@@ -34,7 +34,20 @@ TEST(JsonTest, RejectsMalformedWithOffset) {
 
 TEST(JsonTest, QuoteEscapesControlAndInvalidBytes) {
   EXPECT_EQ(JsonQuote("a\x01" "b"), "\"a\\u0001b\"");
-  EXPECT_EQ(JsonQuote("\xff"), "\"\\u00ff\"");
+  EXPECT_EQ(JsonQuote("\xff"), "\"\\ufffd\"");
+  EXPECT_EQ(JsonQuote("<&>"), "\"\\u003c\\u0026\\u003e\"");
+}
+
+TEST(JsonTest, EncodesStringArraysAsGoDoes) {
+  EXPECT_EQ(JsonStringArray({}), "[]");
+  EXPECT_EQ(JsonStringArray({"*.go", "!vendor"}), R"(["*.go","!vendor"])");
+  EXPECT_EQ(JsonStringArray({"a\"b\\c"}), R"(["a\"b\\c"])");
+  EXPECT_EQ(JsonStringArray({"<&>"}), R"(["\u003c\u0026\u003e"])");
+  EXPECT_EQ(JsonStringArray({std::string("\n\t\x01\b\f", 5)}), R"(["\n\t\u0001\b\f"])");
+  EXPECT_EQ(JsonStringArray({"caf\xc3\xa9"}), "[\"caf\xc3\xa9\"]");
+  EXPECT_EQ(JsonStringArray({"\xe2\x80\xa8"}), R"(["\u2028"])");
+  EXPECT_EQ(JsonStringArray({"bad\xff"}), R"(["bad\ufffd"])");
+  EXPECT_EQ(JsonStringArray({"\xc0\xaf"}), R"(["\ufffd\ufffd"])");  // overlong
 }
 
 }  // namespace

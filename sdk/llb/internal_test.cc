@@ -5,7 +5,6 @@
 
 #include "gtest/gtest.h"
 #include "sdk/llb/internal/git_url.h"
-#include "sdk/llb/internal/go_json.h"
 #include "sdk/llb/internal/go_path.h"
 
 namespace kiln::llb_internal {
@@ -58,18 +57,6 @@ TEST(GoPathTest, CopyDestinationKeepsTrailingSlashAndDot) {
   EXPECT_EQ(NormalizeActionPath("/", "/.", true), "/.");
   EXPECT_EQ(NormalizeActionPath("/w", "/", true), "/");
   EXPECT_EQ(NormalizeActionPath("/w", "file", true), "/w/file");
-}
-
-TEST(GoJsonTest, EscapesLikeEncodingJson) {
-  EXPECT_EQ(GoJsonStringArray({}), "[]");
-  EXPECT_EQ(GoJsonStringArray({"*.go", "!vendor"}), R"(["*.go","!vendor"])");
-  EXPECT_EQ(GoJsonStringArray({"a\"b\\c"}), R"(["a\"b\\c"])");
-  EXPECT_EQ(GoJsonStringArray({"<&>"}), R"(["\u003c\u0026\u003e"])");
-  EXPECT_EQ(GoJsonStringArray({std::string("\n\t\x01\b\f", 5)}), R"(["\n\t\u0001\b\f"])");
-  EXPECT_EQ(GoJsonStringArray({"caf\xc3\xa9"}), "[\"caf\xc3\xa9\"]");
-  EXPECT_EQ(GoJsonStringArray({"\xe2\x80\xa8"}), R"(["\u2028"])");
-  EXPECT_EQ(GoJsonStringArray({"bad\xff"}), R"(["bad\ufffd"])");
-  EXPECT_EQ(GoJsonStringArray({"\xc0\xaf"}), R"(["\ufffd\ufffd"])");  // overlong
 }
 
 TEST(GitUrlTest, ParsesStandardUrls) {

@@ -9,7 +9,7 @@
 #include "sdk/base/digest.h"
 #include "sdk/llb/image_ref.h"
 #include "sdk/llb/internal/git_url.h"
-#include "sdk/llb/internal/go_json.h"
+#include "sdk/base/json.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/internal/node.h"
 
@@ -134,7 +134,7 @@ State Local(std::string_view name, const LocalOptions& options) {
   const auto list_attr = [&](const std::vector<std::string>& values, const char* attr,
                              const char* cap) {
     if (values.empty()) return;
-    spec.attrs[attr] = llb_internal::GoJsonStringArray(values);
+    spec.attrs[attr] = JsonStringArray(values);
     spec.caps.insert(cap);
   };
   if (!options.session_id.empty()) {
