@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/ops/exec/executor.h"
 #include "gateway/ops/ops.h"
 
 namespace kiln::ops_internal {
@@ -17,6 +18,8 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewGitRunner(const solver::Ver
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewFileRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewMergeRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewDiffRunner(const solver::Vertex& v);
+absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
+                                                                 exec::Executor* executor);
 
 // The value of attr `key` of a source op, or "".
 std::string Attr(const pb::SourceOp& src, const std::string& key);

@@ -54,8 +54,11 @@ class Resolver : public solver::OpResolver {
       case pb::Op::kDiff:
         return ops_internal::NewDiffRunner(v);
       case pb::Op::kExec:
-        return absl::UnimplementedError(
-            "exec ops need the container executor, which this kiln does not have yet");
+        if (options_.executor == nullptr) {
+          return absl::UnimplementedError(
+              "exec ops need the container executor (runc), which this kiln does not have yet");
+        }
+        return ops_internal::NewExecRunner(v, options_.executor);
       case pb::Op::kBuild:
         return absl::UnimplementedError("BuildOp is deprecated in LLB and not supported");
       default:

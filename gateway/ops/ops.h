@@ -1,7 +1,8 @@
 // The op runners the solver uses: LLB source (local, http, git), file,
-// merge and diff ops, over the snapshotter. Exec and image sources come with
-// the container work; until then they are Unimplemented with a message that
-// says so.
+// merge, diff and exec ops, over the snapshotter. Exec runs through an
+// exec::Executor (the runc one comes with the container work); image sources
+// are Unimplemented until the image store exists, with a message that says
+// so.
 //
 // Thread-safe: one resolver serves every solve.
 #ifndef KILN_GATEWAY_OPS_OPS_H_
@@ -11,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/ops/exec/executor.h"
 #include "gateway/solver/op.h"
 
 namespace kiln::ops {
@@ -19,6 +21,9 @@ struct OpsOptions {
   // Where per-context scan indexes live (ROOT/locals), so an unchanged
   // context is recognised from its metadata without reading every file.
   std::string state_dir;
+  // Runs exec ops; null until a runtime is configured (exec ops then fail
+  // with a message saying so). Not owned.
+  exec::Executor* executor = nullptr;
 };
 
 std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);

@@ -1,0 +1,165 @@
+// The exec op: mounts its inputs, runs one process through the Executor,
+// and commits the writable mounts that are outputs.
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gateway/fsutil/path.h"
+#include "gateway/ops/internal.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::ops_internal {
+namespace {
+
+// The last bytes a process wrote, for the error message when it fails.
+class OutputTail {
+ public:
+  void Add(std::string_view data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tail_.append(data);
+    if (tail_.size() > kKeep) tail_.erase(0, tail_.size() - kKeep);
+  }
+  // The last `lines` lines.
+  std::string Lines(size_t lines) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> all = absl::StrSplit(tail_, '\n', absl::SkipEmpty());
+    size_t from = all.size() > lines ? all.size() - lines : 0;
+    return absl::StrJoin(all.begin() + from, all.end(), "\n");
+  }
+
+ private:
+  static constexpr size_t kKeep = 8192;
+  mutable std::mutex mu_;
+  std::string tail_;
+};
+
+class ExecRunner : public solver::OpRunner {
+ public:
+  ExecRunner(const solver::Vertex& v, exec::Executor* executor) : v_(v), executor_(executor) {}
+
+  absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext&) override {
+    // Proxy settings change how a step reaches the network, not its result.
+    pb::Op keyed = v_.op;
+    keyed.mutable_exec()->mutable_meta()->clear_proxy_env();
+    solver::CacheMap cm;
+    cm.digest = ops::OpDigest("exec", keyed);
+    cm.selectors.resize(v_.op.inputs_size());
+    // An input mounted only read-only at a selected path counts by the
+    // content of that path; any other use counts by its key.
+    std::set<int64_t> whole;
+    for (const pb::Mount& m : v_.op.exec().mounts()) {
+      if (m.input() >= 0 && (!m.readonly() || m.selector().empty())) whole.insert(m.input());
+    }
+    for (const pb::Mount& m : v_.op.exec().mounts()) {
+      if (m.input() < 0 || whole.count(m.input()) || m.mounttype() != pb::BIND) continue;
+      solver::Selector sel;
+      sel.path = m.selector();
+      sel.follow_links = true;
+      cm.selectors[m.input()].push_back(std::move(sel));
+    }
+    return cm;
+  }
+
+  absl::StatusOr<std::vector<cache::Committed>> Run(
+      solver::OpContext& ctx, const std::vector<cache::Chain>& inputs) override {
+    const pb::ExecOp& op = v_.op.exec();
+    cache::Snapshotter* snap = ctx.snapshotter();
+    exec::Spec spec;
+    const pb::Meta& meta = op.meta();
+    spec.args.assign(meta.args().begin(), meta.args().end());
+    spec.env.assign(meta.env().begin(), meta.env().end());
+    spec.cwd = meta.cwd().empty() ? "/" : meta.cwd();
+    spec.user = meta.user();
+    spec.hostname = meta.hostname();
+    spec.network = op.network();
+    // Writable mounts by mount index, and what keeps read-only views mounted.
+    std::vector<std::unique_ptr<cache::Active>> actives(op.mounts_size());
+    std::vector<std::unique_ptr<cache::Mount>> views;
+    for (int i = 0; i < op.mounts_size(); ++i) {
+      const pb::Mount& m = op.mounts(i);
+      cache::Chain chain = m.input() < 0 ? cache::Chain{} : inputs[m.input()];
+      std::string host;
+      if (m.mounttype() == pb::TMPFS) {
+        spec.mounts.push_back({exec::Mount::Kind::kTmpfs, m.dest(), "", false, m.tmpfsopt().size()});
+        continue;
+      }
+      if (m.readonly()) {
+        KILN_ASSIGN_OR_RETURN(std::unique_ptr<cache::Mount> view, snap->View(chain));
+        KILN_ASSIGN_OR_RETURN(host, fsutil::ResolveInRoot(view->path(), m.selector(), true));
+        views.push_back(std::move(view));
+      } else {
+        KILN_ASSIGN_OR_RETURN(actives[i], snap->Prepare(chain));
+        host = actives[i]->path();
+      }
+      if (m.dest() == "/") {
+        spec.rootfs = host;
+        spec.readonly_rootfs = m.readonly();
+      } else {
+        spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), host, m.readonly(), 0});
+      }
+    }
+    KILN_RETURN_IF_ERROR(RunProcess(ctx, spec));
+    std::vector<cache::Committed> outputs(v_.num_outputs);
+    for (int i = 0; i < op.mounts_size(); ++i) {
+      int64_t out = op.mounts(i).output();
+      if (out < 0 || actives[i] == nullptr) continue;
+      KILN_ASSIGN_OR_RETURN(outputs[out], actives[i]->Commit());
+    }
+    return outputs;
+  }
+
+ private:
+  absl::Status RunProcess(solver::OpContext& ctx, const exec::Spec& spec) {
+    OutputTail tail;
+    auto output = [&](int stream, std::string_view data) {
+      tail.Add(data);
+      ctx.Log(stream, data);
+    };
+    KILN_ASSIGN_OR_RETURN(int code,
+                          executor_->Run(spec, output, [&] { return ctx.cancelled(); }));
+    const auto& valid = v_.op.exec().meta().validexitcodes();
+    bool ok = valid.empty() ? code == 0 : std::find(valid.begin(), valid.end(), code) != valid.end();
+    if (ok) return absl::OkStatus();
+    std::string last = tail.Lines(10);
+    return absl::UnknownError(absl::StrCat(
+        "process \"", absl::StrJoin(spec.args, " "), "\" did not complete successfully: exit code: ",
+        code, last.empty() ? "" : "\nlast output:\n" + last));
+  }
+
+  const solver::Vertex& v_;
+  exec::Executor* executor_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
+                                                                 exec::Executor* executor) {
+  const pb::ExecOp& op = v.op.exec();
+  if (op.meta().args().empty()) return absl::InvalidArgumentError("exec op without args");
+  bool has_root = false;
+  for (const pb::Mount& m : op.mounts()) {
+    std::string where = absl::StrCat("exec mount ", m.dest());
+    if (m.input() < -1 || m.input() >= v.op.inputs_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " refers to input ", m.input(),
+                                                     ", but the op has ", v.op.inputs_size()));
+    }
+    if (m.dest().empty() || m.dest()[0] != '/' || fsutil::EscapesRoot(m.dest().substr(1))) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": want an absolute path"));
+    }
+    if (!m.selector().empty() && !m.readonly()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": a selector needs a read-only mount"));
+    }
+    if (m.mounttype() == pb::CACHE || m.mounttype() == pb::SECRET || m.mounttype() == pb::SSH) {
+      return absl::UnimplementedError(absl::StrCat(
+          where, ": cache, secret and ssh mounts come with the container executor"));
+    }
+    has_root = has_root || m.dest() == "/";
+  }
+  if (!has_root) return absl::InvalidArgumentError("exec op without a root mount");
+  return std::make_unique<ExecRunner>(v, executor);
+}
+
+}  // namespace kiln::ops_internal

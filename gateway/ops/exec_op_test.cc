@@ -1,0 +1,203 @@
+// The exec op runner through the real solver, snapshotter and index, with a
+// fake executor standing in for runc.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/cache/cache.h"
+#include "gateway/ops/exec/fake_executor.h"
+#include "gateway/ops/ops.h"
+#include "gateway/solver/solver.h"
+#include "gtest/gtest.h"
+#include "sdk/llb/llb.h"
+
+namespace kiln::ops {
+namespace {
+
+namespace llb = kiln::llb;
+
+std::string TempDir(const std::string& name) {
+  static int n = 0;
+  const char* t = std::getenv("TEST_TMPDIR");
+  std::string d = absl::StrCat(t ? t : "/tmp", "/", name, "-", n++);
+  mkdir(d.c_str(), 0755);
+  return d;
+}
+
+void Write(const std::string& path, const std::string& data) { std::ofstream(path) << data; }
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ExecOpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = cache::Cache::Open({TempDir("root"), "auto"});
+    ASSERT_TRUE(c.ok()) << c.status();
+    cache_ = std::move(*c);
+  }
+
+  // Solves `target` with `executor` and returns the result's files at a
+  // mounted view (kept until the next call).
+  absl::StatusOr<std::string> Solve(const llb::State& target, exec::Executor* executor,
+                                    progress::Sink* sink = nullptr) {
+    OpsOptions o;
+    o.state_dir = TempDir("locals");
+    o.executor = executor;
+    resolver_ = NewOpResolver(o);
+    solver::Solver solver(cache_->index(), cache_->snapshotter(), resolver_.get(), {});
+    auto def = llb::Marshal(target);
+    if (!def.ok()) return def.status();
+    auto graph = solver::LoadDefinition(*def);
+    if (!graph.ok()) return graph.status();
+    LocalSession session({});
+    solver::SolveOptions so;
+    so.session = &session;
+    so.progress = sink;
+    auto r = solver.Solve(*graph, so);
+    if (!r.ok()) return r.status();
+    auto view = cache_->snapshotter()->View(r->chain);
+    if (!view.ok()) return view.status();
+    view_ = std::move(*view);
+    return view_->path();
+  }
+
+  std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<solver::OpResolver> resolver_;
+  std::unique_ptr<cache::Mount> view_;
+};
+
+llb::State Base() { return llb::Scratch().File(llb::Mkfile("/a", 0644, "a\n")); }
+
+TEST_F(ExecOpTest, CommandWritesIntoTheRootAndIsCached) {
+  exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn& out) {
+    Write(s.rootfs + "/b", Read(s.rootfs + "/a") + "built\n");
+    out(1, "compiling\n");
+    return 0;
+  });
+  llb::RunOptions run;
+  run.args = {"make", "all"};
+  run.env = {{"MODE", "prod"}};
+  run.cwd = "/src";
+  run.user = "1000:1000";
+  run.hostname = "builder";
+  run.network = pb::NetMode::NONE;
+  progress::RecordingSink sink;
+  auto root = Solve(Base().Run(run).Root(), &fake, &sink);
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(Read(*root + "/b"), "a\nbuilt\n");
+  std::vector<exec::Spec> specs = fake.specs();
+  ASSERT_EQ(specs.size(), 1u);
+  const exec::Spec& spec = specs[0];
+  EXPECT_EQ(spec.args, (std::vector<std::string>{"make", "all"}));
+  EXPECT_TRUE(std::find(spec.env.begin(), spec.env.end(), "MODE=prod") != spec.env.end());
+  EXPECT_EQ(spec.cwd, "/src");
+  EXPECT_EQ(spec.user, "1000:1000");
+  EXPECT_EQ(spec.hostname, "builder");
+  EXPECT_EQ(spec.network, pb::NetMode::NONE);
+  bool logged = false;
+  for (const progress::Event& e : sink.events()) {
+    logged = logged || (e.kind == progress::Event::Kind::kLog && e.data == "compiling\n");
+  }
+  EXPECT_TRUE(logged);
+
+  auto again = Solve(Base().Run(run).Root(), &fake);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(fake.specs().size(), 1u);  // cached: the command did not run again
+}
+
+TEST_F(ExecOpTest, FailingCommandReportsExitCodeArgsAndLastOutput) {
+  exec::FakeExecutor fake([](const exec::Spec&, const exec::OutputFn& out) {
+    out(2, "step 1\nerror: no such target\n");
+    return 3;
+  });
+  llb::RunOptions run;
+  run.args = {"make", "missing"};
+  auto root = Solve(Base().Run(run).Root(), &fake);
+  ASSERT_FALSE(root.ok());
+  std::string msg(root.status().message());
+  EXPECT_TRUE(absl::StrContains(msg, "\"make missing\" did not complete successfully")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "exit code: 3")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "error: no such target")) << msg;
+}
+
+TEST_F(ExecOpTest, ValidExitCodesAreHonoured) {
+  exec::FakeExecutor fake([](const exec::Spec&, const exec::OutputFn&) { return 1; });
+  llb::RunOptions run;
+  run.args = {"grep", "x"};
+  run.valid_exit_codes = std::vector<int32_t>{0, 1};
+  EXPECT_TRUE(Solve(Base().Run(run).Root(), &fake).ok());
+}
+
+TEST_F(ExecOpTest, ReadonlySelectorMountAndWritableOutputMount) {
+  llb::State src = llb::Scratch().File(
+      llb::Mkdir("/sub", 0755).Mkfile("/sub/input", 0644, "in\n").Mkfile("/other", 0644, "x"));
+  exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn&) {
+    for (const exec::Mount& m : s.mounts) {
+      if (m.dest == "/out") Write(m.source + "/copied", Read(s.mounts[0].source + "/input"));
+    }
+    return 0;
+  });
+  llb::RunOptions run;
+  run.args = {"cp", "/in/input", "/out/copied"};
+  llb::Mount in;
+  in.target = "/in";
+  in.source = src;
+  in.selector = "/sub";
+  in.readonly = true;
+  llb::Mount out;
+  out.target = "/out";
+  out.source = llb::Scratch();
+  llb::Mount tmp;
+  tmp.target = "/tmp";
+  tmp.tmpfs = llb::TmpfsMount{};
+  run.mounts = {in, out, tmp};
+  llb::ExecState e = Base().Run(run);
+  auto out_root = Solve(e.GetMount("/out"), &fake);
+  ASSERT_TRUE(out_root.ok()) << out_root.status();
+  EXPECT_EQ(Read(*out_root + "/copied"), "in\n");
+  std::vector<exec::Spec> specs = fake.specs();
+  const exec::Spec& spec = specs[0];
+  ASSERT_EQ(spec.mounts.size(), 3u);
+  EXPECT_TRUE(spec.mounts[0].readonly);
+  EXPECT_EQ(spec.mounts[2].kind, exec::Mount::Kind::kTmpfs);
+  // A change elsewhere in the read-only input does not re-run the step.
+  llb::State src2 = llb::Scratch().File(
+      llb::Mkdir("/sub", 0755).Mkfile("/sub/input", 0644, "in\n").Mkfile("/other", 0644, "y"));
+  run.mounts[0].source = src2;
+  ASSERT_TRUE(Solve(Base().Run(run).GetMount("/out"), &fake).ok());
+  EXPECT_EQ(fake.specs().size(), 1u);
+}
+
+TEST_F(ExecOpTest, WithoutAnExecutorTheErrorSaysSo) {
+  llb::RunOptions run;
+  run.args = {"true"};
+  auto root = Solve(Base().Run(run).Root(), nullptr);
+  ASSERT_FALSE(root.ok());
+  EXPECT_TRUE(absl::StrContains(root.status().message(), "container executor")) << root.status();
+}
+
+TEST_F(ExecOpTest, CacheMountsWaitForTheContainerExecutor) {
+  exec::FakeExecutor fake;
+  llb::RunOptions run;
+  run.args = {"true"};
+  llb::Mount cache_mount;
+  cache_mount.target = "/root/.cache";
+  cache_mount.cache = llb::CacheMount{"deps"};
+  run.mounts = {cache_mount};
+  auto root = Solve(Base().Run(run).Root(), &fake);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(fake.specs().empty());
+}
+
+}  // namespace
+}  // namespace kiln::ops
