@@ -147,7 +147,8 @@ class SlowServer {
 
 int main(int argc, char** argv) {
   const char* srcdir = std::getenv("RUNFILES_DIR");
-  g_kiln = argc > 1 ? argv[1] : (srcdir ? absl::StrCat(srcdir, "/kiln/cmd/kiln/kiln") : "cmd/kiln/kiln");
+  g_kiln =
+      argc > 1 ? argv[1] : (srcdir ? absl::StrCat(srcdir, "/kiln/cmd/kiln/kiln") : "cmd/kiln/kiln");
   if (access(g_kiln.c_str(), X_OK) != 0) g_kiln = "cmd/kiln/kiln";
   char tmpl[] = "/tmp/kiln-bench-XXXXXX";
   g_root = mkdtemp(tmpl);

@@ -150,8 +150,8 @@ TEST_F(BuildCacheTest, TarOutputIsSortedAndReproducibleWithSourceDateEpoch) {
   ASSERT_EQ(h_.Build(CopyGraph(), {ctx_, "--output", "type=tar,dest=" + t1}).exit_code, 0);
   struct timeval later[2] = {{2000000000, 0}, {2000000000, 0}};
   utimes((ctx_ + "/a.txt").c_str(), later);
-  ASSERT_EQ(h_.Build(CopyGraph(), {ctx_, "--no-cache", "--output", "type=tar,dest=" + t2}).exit_code,
-            0);
+  ASSERT_EQ(
+      h_.Build(CopyGraph(), {ctx_, "--no-cache", "--output", "type=tar,dest=" + t2}).exit_code, 0);
   unsetenv("SOURCE_DATE_EPOCH");
   std::string a = ReadFile(t1), b = ReadFile(t2);
   EXPECT_GT(a.size(), 0u);

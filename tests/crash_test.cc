@@ -36,7 +36,8 @@ std::set<std::string> ListDir(const std::string& dir) {
 TEST(CrashTest, KillDuringBuildLeavesAConsistentStore) {
   Harness h;
   std::string ctx = TempDir("ctx");
-  for (int i = 0; i < 3000; ++i) WriteFile(absl::StrCat(ctx, "/f", i), std::string(4096, 'a' + i % 26));
+  for (int i = 0; i < 3000; ++i)
+    WriteFile(absl::StrCat(ctx, "/f", i), std::string(4096, 'a' + i % 26));
   llb::State c = llb::Local("context");
   llb::State copy = llb::Scratch().File(llb::Copy(c, "/", "/src"));
   llb::State more = copy.File(llb::Mkfile("/done", 0644, "yes"));

@@ -5,9 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 
 namespace kiln::cli {
 
@@ -50,11 +50,13 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", a));
     if (spec->boolean) {
       if (has_value && value != "true" && value != "false") {
-        return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name,
-                                                       " takes no value (or true/false)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", spec->name, " takes no value (or true/false)"));
       }
-      if (!has_value || value == "true") out.flags[spec->name] = {"true"};
-      else out.flags.erase(spec->name);
+      if (!has_value || value == "true")
+        out.flags[spec->name] = {"true"};
+      else
+        out.flags.erase(spec->name);
       continue;
     }
     if (!has_value) {
@@ -78,10 +80,20 @@ absl::StatusOr<int64_t> ParseSize(const std::string& s) {
   if (end == lower.c_str() || n < 0 || !std::isfinite(n)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not a size (like 10GB)"));
   }
-  static const std::pair<const char*, double> kUnits[] = {
-      {"", 1},      {"b", 1},       {"k", 1e3},     {"kb", 1e3},      {"m", 1e6},
-      {"mb", 1e6},  {"g", 1e9},     {"gb", 1e9},    {"t", 1e12},      {"tb", 1e12},
-      {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                          {"b", 1},
+                                                          {"k", 1e3},
+                                                          {"kb", 1e3},
+                                                          {"m", 1e6},
+                                                          {"mb", 1e6},
+                                                          {"g", 1e9},
+                                                          {"gb", 1e9},
+                                                          {"t", 1e12},
+                                                          {"tb", 1e12},
+                                                          {"kib", 1024.0},
+                                                          {"mib", 1048576.0},
+                                                          {"gib", 1073741824.0},
+                                                          {"tib", 1099511627776.0}};
   for (const auto& [name, mult] : kUnits) {
     if (unit == name) return static_cast<int64_t>(n * mult);
   }

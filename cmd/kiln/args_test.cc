@@ -9,8 +9,8 @@ const std::vector<FlagSpec> kSpecs = {
     {"file", "f"}, {"output", "o", false, true}, {"no-cache", "", true}};
 
 TEST(ArgsTest, ParsesLongShortEqualsAndRepeated) {
-  auto a = ParseArgs({"-f", "D", "ctx", "--output=type=tar,dest=x", "-o", "out", "--no-cache"},
-                     kSpecs);
+  auto a =
+      ParseArgs({"-f", "D", "ctx", "--output=type=tar,dest=x", "-o", "out", "--no-cache"}, kSpecs);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->Get("file"), "D");
   EXPECT_EQ(a->All("output"), (std::vector<std::string>{"type=tar,dest=x", "out"}));

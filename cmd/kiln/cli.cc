@@ -144,11 +144,12 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   if (a.Has("llb")) {
     KILN_ASSIGN_OR_RETURN(std::string bytes, ReadAll(a.Get("llb")));
     if (!req.definition.ParseFromString(bytes)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          a.Get("llb") == "-" ? "stdin" : a.Get("llb"), ": not a serialized pb.Definition (",
-          bytes.size(), " bytes)"));
+      return absl::InvalidArgumentError(absl::StrCat(a.Get("llb") == "-" ? "stdin" : a.Get("llb"),
+                                                     ": not a serialized pb.Definition (",
+                                                     bytes.size(), " bytes)"));
     }
-    if (a.Has("frontend")) return absl::InvalidArgumentError("--llb and --frontend exclude each other");
+    if (a.Has("frontend"))
+      return absl::InvalidArgumentError("--llb and --frontend exclude each other");
   } else {
     req.frontend = a.Get("frontend", "dockerfile.v0");
   }
@@ -293,7 +294,8 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
     } else if (auto v = value("--snapshotter")) {
       g.snapshotter = *v;
     } else {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("unknown flag ", a, " (see kiln --help)")), 2);
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("unknown flag ", a, " (see kiln --help)")), 2);
     }
   }
   if (i == args.size()) return std::cerr << kUsage, 2;
@@ -304,12 +306,15 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
   if (cmd == "prune") return Prune(g, rest, frontends);
   if (cmd == "help") {
     std::string topic = rest.empty() ? "" : rest[0];
-    std::cout << (topic == "build" ? kBuildUsage : topic == "du" ? kDuUsage
-                  : topic == "prune" ? kPruneUsage : kUsage);
+    std::cout << (topic == "build"   ? kBuildUsage
+                  : topic == "du"    ? kDuUsage
+                  : topic == "prune" ? kPruneUsage
+                                     : kUsage);
     return 0;
   }
-  return Fail(absl::InvalidArgumentError(
-                  absl::StrCat("unknown command \"", cmd, "\" (see kiln --help)")), 2);
+  return Fail(
+      absl::InvalidArgumentError(absl::StrCat("unknown command \"", cmd, "\" (see kiln --help)")),
+      2);
 }
 
 }  // namespace kiln::cli

@@ -16,7 +16,6 @@
 namespace kiln::cache {
 namespace {
 
-
 // ROOT/snapshotter names the snapshotter that wrote the layers; empty when
 // the root is new.
 std::string ReadPinnedKind(const std::string& root) {

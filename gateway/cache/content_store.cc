@@ -16,7 +16,6 @@
 
 namespace kiln::cache {
 
-
 absl::StatusOr<std::string> ContentStore::Put(std::string_view data) {
   KILN_ASSIGN_OR_RETURN(auto w, NewWriter());
   KILN_RETURN_IF_ERROR(w->Write(data));

@@ -12,11 +12,11 @@
 #include <sstream>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/fsutil/errors.h"
 #include "gateway/fsutil/tree.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace kiln::cache_internal {
 
@@ -26,7 +26,8 @@ absl::Status RemoveAll(const std::string& path) {
     return errno == ENOENT ? absl::OkStatus() : fsutil::ErrnoToStatus(errno, "stat", path);
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) return fsutil::ErrnoToStatus(errno, "remove", path);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT)
+      return fsutil::ErrnoToStatus(errno, "remove", path);
     return absl::OkStatus();
   }
   int rc = nftw(

@@ -3,12 +3,11 @@
 #include <sqlite3.h>
 
 #include <ctime>
+#include <set>
 #include <string_view>
 
-#include "absl/time/clock.h"
-#include <set>
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::cache {
@@ -98,8 +97,7 @@ using cache_internal_index::Stmt;
 
 absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -122,8 +120,8 @@ absl::StatusOr<std::unique_ptr<CacheIndex>> CacheIndex::Open(const std::string& 
     absl::SleepFor(absl::Milliseconds(5));
   } while (absl::Now() < deadline);
   if (!st.ok()) {
-    return absl::DataLossError(absl::StrCat(path, " is not a usable kiln cache index: ",
-                                            st.message()));
+    return absl::DataLossError(
+        absl::StrCat(path, " is not a usable kiln cache index: ", st.message()));
   }
   return index;
 }
@@ -221,16 +219,19 @@ absl::Status CacheIndex::Record(const std::string& key, const std::vector<Chain>
     for (size_t i = 0; i < outputs.size(); ++i) {
       Stmt ins = Prepare("INSERT INTO records(key, output, chain) VALUES(?1, ?2, ?3)");
       KILN_RETURN_IF_ERROR(ins.status());
-      KILN_RETURN_IF_ERROR(
-          ins.Bind(1, key).Bind(2, static_cast<int64_t>(i)).Bind(3, ChainToString(outputs[i])).Run());
+      KILN_RETURN_IF_ERROR(ins.Bind(1, key)
+                               .Bind(2, static_cast<int64_t>(i))
+                               .Bind(3, ChainToString(outputs[i]))
+                               .Run());
     }
     Stmt info = Prepare(
-              "INSERT OR REPLACE INTO record_info(key, description, created_at, last_used) "
-              "VALUES(?1, ?2, ?3, ?3)");
+        "INSERT OR REPLACE INTO record_info(key, description, created_at, last_used) "
+        "VALUES(?1, ?2, ?3, ?3)");
     KILN_RETURN_IF_ERROR(info.status());
     KILN_RETURN_IF_ERROR(info.Bind(1, key).Bind(2, description).Bind(3, Now()).Run());
     for (const LayerInfo& l : new_layers) {
-      Stmt layer = Prepare("INSERT OR REPLACE INTO layers(id, size, created_by) VALUES(?1, ?2, ?3)");
+      Stmt layer =
+          Prepare("INSERT OR REPLACE INTO layers(id, size, created_by) VALUES(?1, ?2, ?3)");
       KILN_RETURN_IF_ERROR(layer.status());
       KILN_RETURN_IF_ERROR(layer.Bind(1, l.id).Bind(2, l.size).Bind(3, key).Run());
     }
@@ -264,10 +265,10 @@ absl::Status CacheIndex::PutChecksum(const std::string& memo_key, const std::str
 absl::StatusOr<std::vector<RecordUsage>> CacheIndex::Usage() {
   absl::MutexLock lock(&mu_);
   Stmt q = Prepare(
-         "SELECT i.key, i.description, i.created_at, i.last_used,"
-         " (SELECT COUNT(*) FROM records r WHERE r.key = i.key),"
-         " (SELECT COALESCE(SUM(size), 0) FROM layers l WHERE l.created_by = i.key)"
-         " FROM record_info i ORDER BY i.last_used DESC, i.key");
+      "SELECT i.key, i.description, i.created_at, i.last_used,"
+      " (SELECT COUNT(*) FROM records r WHERE r.key = i.key),"
+      " (SELECT COALESCE(SUM(size), 0) FROM layers l WHERE l.created_by = i.key)"
+      " FROM record_info i ORDER BY i.last_used DESC, i.key");
   KILN_RETURN_IF_ERROR(q.status());
   std::vector<RecordUsage> out;
   while (true) {
@@ -351,8 +352,8 @@ absl::StatusOr<std::vector<std::string>> CacheIndex::Prune(int64_t keep_bytes) {
       KILN_ASSIGN_OR_RETURN(bool has, oldest.Step());
       if (!has || (keep_bytes >= 0 && used <= keep_bytes)) break;
       std::string key = oldest.Text(0);
-      for (const char* sql : {"DELETE FROM records WHERE key = ?1",
-                              "DELETE FROM record_info WHERE key = ?1"}) {
+      for (const char* sql :
+           {"DELETE FROM records WHERE key = ?1", "DELETE FROM record_info WHERE key = ?1"}) {
         Stmt del = Prepare(sql);
         KILN_RETURN_IF_ERROR(del.status());
         KILN_RETURN_IF_ERROR(del.Bind(1, key).Run());

@@ -55,8 +55,7 @@ class CacheIndex {
 
   // The outputs recorded under `key`, or nullopt when there are not exactly
   // `num_outputs` of them. Read-only: see Touch.
-  absl::StatusOr<std::optional<std::vector<Chain>>> Lookup(const std::string& key,
-                                                           int num_outputs);
+  absl::StatusOr<std::optional<std::vector<Chain>>> Lookup(const std::string& key, int num_outputs);
 
   // Marks records used now, in one transaction (prune drops the least
   // recently used first).

@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
-#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
 #include "gateway/fsutil/copy.h"
 #include "gateway/fsutil/diff.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/fsutil/walk.h"
 #include "sdk/base/status_macros.h"
 
@@ -31,14 +31,18 @@ class DirView : public cache::Mount {
 class NativeActive : public cache::Active {
  public:
   NativeActive(std::string layers, std::string id, std::string dir)
-      : layers_(std::move(layers)), id_(std::move(id)), dir_(std::move(dir)), path_(dir_ + "/upper") {}
+      : layers_(std::move(layers)),
+        id_(std::move(id)),
+        dir_(std::move(dir)),
+        path_(dir_ + "/upper") {}
   ~NativeActive() override {
     if (!committed_) RemoveAll(dir_).IgnoreError();
   }
   const std::string& path() const override { return path_; }
   absl::StatusOr<Committed> Commit() override {
     std::string dest = absl::StrCat(layers_, "/", id_);
-    if (rename(path_.c_str(), dest.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "commit layer", dest);
+    if (rename(path_.c_str(), dest.c_str()) != 0)
+      return fsutil::ErrnoToStatus(errno, "commit layer", dest);
     committed_ = true;
     RemoveAll(dir_).IgnoreError();
     return Committed{{id_}, {{id_, DiskUsage(dest)}}};

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/cache/fs.h"
-#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
 #include "gateway/fsutil/diff.h"
+#include "gateway/fsutil/errors.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::cache_internal {
@@ -92,8 +92,12 @@ class OverlaySnapshotter;
 class OverlayActive : public cache::Active {
  public:
   OverlayActive(OverlaySnapshotter* s, Chain parent, std::string id, std::string dir, bool mounted)
-      : s_(s), parent_(std::move(parent)), id_(std::move(id)), dir_(std::move(dir)),
-        path_(mounted ? dir_ + "/mnt" : dir_ + "/upper"), mounted_(mounted) {}
+      : s_(s),
+        parent_(std::move(parent)),
+        id_(std::move(id)),
+        dir_(std::move(dir)),
+        path_(mounted ? dir_ + "/mnt" : dir_ + "/upper"),
+        mounted_(mounted) {}
   ~OverlayActive() override {
     if (mounted_) Unmount(dir_ + "/mnt").IgnoreError();
     if (!committed_) RemoveAll(dir_).IgnoreError();
@@ -120,9 +124,9 @@ class OverlaySnapshotter : public cache::Snapshotter {
     if (chain.empty()) return std::make_unique<OverlayMount>(root_ + "/empty", false);
     std::vector<std::string> lowers = LowerDirs(chain);
     if (lowers.size() > kMaxLowerDirs) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("a result of ", lowers.size(), " layers is more than overlayfs can stack (",
-                       kMaxLowerDirs, ")"));
+      return absl::ResourceExhaustedError(absl::StrCat("a result of ", lowers.size(),
+                                                       " layers is more than overlayfs can stack (",
+                                                       kMaxLowerDirs, ")"));
     }
     if (lowers.size() == 1) lowers.push_back("../empty");  // overlayfs wants two
     std::string target = absl::StrCat(tmp(), "/view-", NewId());
@@ -149,8 +153,8 @@ class OverlaySnapshotter : public cache::Snapshotter {
         return absl::ResourceExhaustedError(absl::StrCat(
             "a result of ", lowers.size(), " layers is more than overlayfs can stack"));
       }
-      KILN_RETURN_IF_ERROR(MountOverlay(layers(), lowers, dir + "/upper", dir + "/work",
-                                        dir + "/mnt"));
+      KILN_RETURN_IF_ERROR(
+          MountOverlay(layers(), lowers, dir + "/upper", dir + "/work", dir + "/mnt"));
     }
     return active;
   }
@@ -187,7 +191,8 @@ absl::StatusOr<Committed> OverlayActive::Commit() {
   }
   std::string dest = absl::StrCat(s_->layers(), "/", id_);
   std::string upper = dir_ + "/upper";
-  if (rename(upper.c_str(), dest.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "commit layer", dest);
+  if (rename(upper.c_str(), dest.c_str()) != 0)
+    return fsutil::ErrnoToStatus(errno, "commit layer", dest);
   committed_ = true;
   RemoveAll(dir_).IgnoreError();
   Committed out;

@@ -6,15 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
-#include "gateway/fsutil/errors.h"
 #include "gateway/cache/snapshotter_internal.h"
+#include "gateway/fsutil/errors.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::cache {
 
 absl::StatusOr<std::unique_ptr<Snapshotter>> NewSnapshotter(const std::string& root,
-                                                            const std::string& kind,
-                                                            bool probe) {
+                                                            const std::string& kind, bool probe) {
   for (const char* sub : {"/layers", "/tmp", "/empty"}) {
     KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(root + sub));
   }

@@ -19,9 +19,7 @@ std::string TempDir(const std::string& name) {
   return d;
 }
 
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path) << data;
-}
+void WriteFile(const std::string& path, const std::string& data) { std::ofstream(path) << data; }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -27,8 +27,8 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
   for (absl::string_view part : absl::StrSplit(spec, ',')) {
     std::vector<std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": \"", part,
-                                                     "\" is not KEY=VALUE"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--output ", spec, ": \"", part, "\" is not KEY=VALUE"));
     }
     if (kv[0] == "type") {
       out.type = kv[1];

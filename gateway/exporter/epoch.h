@@ -26,13 +26,11 @@ struct Epoch {
 };
 
 // The mtime to record for a path whose mtime on disk is `mtime`.
-inline struct timespec ApplyEpoch(struct timespec mtime,
-                                  const std::optional<Epoch>& epoch) {
+inline struct timespec ApplyEpoch(struct timespec mtime, const std::optional<Epoch>& epoch) {
   if (!epoch.has_value()) return mtime;
   const struct timespec at = {static_cast<time_t>(epoch->seconds), 0};
   if (epoch->mode == EpochMode::kSetAll) return at;
-  bool newer = mtime.tv_sec > at.tv_sec ||
-               (mtime.tv_sec == at.tv_sec && mtime.tv_nsec > 0);
+  bool newer = mtime.tv_sec > at.tv_sec || (mtime.tv_sec == at.tv_sec && mtime.tv_nsec > 0);
   return newer ? at : mtime;
 }
 

@@ -34,17 +34,14 @@ struct Meta {
 
 // Owner, mode, xattrs and times, in the order that keeps each: chown before
 // chmod (chown clears set-id bits), times last. Symlinks get no chmod.
-absl::Status SetMeta(const std::string& path, const Meta& m,
-                     const Xattrs& xattrs) {
-  if (::lchown(path.c_str(), m.uid, m.gid) != 0)
-    return ErrnoError("export: cannot chown", path);
+absl::Status SetMeta(const std::string& path, const Meta& m, const Xattrs& xattrs) {
+  if (::lchown(path.c_str(), m.uid, m.gid) != 0) return ErrnoError("export: cannot chown", path);
   if (!S_ISLNK(m.mode) && ::chmod(path.c_str(), m.mode & 07777) != 0) {
     return ErrnoError("export: cannot chmod", path);
   }
   for (const auto& [name, value] : xattrs) {
     // Best effort, like fsutil: the target filesystem may not take them.
-    (void)::lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(),
-                      0);
+    (void)::lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0);
   }
   const struct timespec times[2] = {m.mtime, m.mtime};
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -65,12 +62,10 @@ absl::Status CopyData(const std::string& src, const std::string& dst) {
   bool plain = false;  // copy_file_range unsupported here: read/write
   std::unique_ptr<char[]> buf;
   for (;;) {
-    ssize_t n = plain
-                    ? ::read(in, buf.get(), 1 << 16)
-                    : ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    ssize_t n = plain ? ::read(in, buf.get(), 1 << 16)
+                      : ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
     if (n < 0 && !plain &&
-        (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-         errno == EOPNOTSUPP)) {
+        (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
       plain = true;
       buf.reset(new char[1 << 16]);
       continue;
@@ -84,8 +79,7 @@ absl::Status CopyData(const std::string& src, const std::string& dst) {
     }
   }
   ::close(in);
-  if (::close(out) != 0 && status.ok())
-    status = ErrnoError("export: cannot write", dst);
+  if (::close(out) != 0 && status.ok()) status = ErrnoError("export: cannot write", dst);
   return status;
 }
 
@@ -99,14 +93,12 @@ class Copier : public exporter_internal::TreeVisitor {
     const std::string dst = absl::StrCat(staging_, "/", e.path);
     if (S_ISDIR(e.st.st_mode)) {
       // Owner-writable until Leave, whatever its final mode.
-      if (::mkdir(dst.c_str(), 0700) != 0)
-        return ErrnoError("export: cannot create", dst);
+      if (::mkdir(dst.c_str(), 0700) != 0) return ErrnoError("export: cannot create", dst);
       return absl::OkStatus();
     }
     if (!e.hardlink_to.empty()) {
       const std::string first = absl::StrCat(staging_, "/", e.hardlink_to);
-      if (::link(first.c_str(), dst.c_str()) != 0)
-        return ErrnoError("export: cannot link", dst);
+      if (::link(first.c_str(), dst.c_str()) != 0) return ErrnoError("export: cannot link", dst);
       return absl::OkStatus();
     }
     KILN_RETURN_IF_ERROR(Create(e, dst));
@@ -114,8 +106,7 @@ class Copier : public exporter_internal::TreeVisitor {
   }
 
   absl::Status Leave(const TreeEntry& dir) override {
-    return SetMeta(absl::StrCat(staging_, "/", dir.path), MetaOf(dir),
-                   dir.xattrs);
+    return SetMeta(absl::StrCat(staging_, "/", dir.path), MetaOf(dir), dir.xattrs);
   }
 
  private:
@@ -123,8 +114,7 @@ class Copier : public exporter_internal::TreeVisitor {
     Meta m;
     m.uid = opts_.preserve_ownership ? e.st.st_uid : ::getuid();
     m.gid = opts_.preserve_ownership ? e.st.st_gid : ::getgid();
-    m.mode = S_ISSOCK(e.st.st_mode) ? (S_IFREG | (e.st.st_mode & 07777))
-                                    : e.st.st_mode;
+    m.mode = S_ISSOCK(e.st.st_mode) ? (S_IFREG | (e.st.st_mode & 07777)) : e.st.st_mode;
     m.mtime = ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch);
     return m;
   }
@@ -139,15 +129,13 @@ class Copier : public exporter_internal::TreeVisitor {
         }
         return absl::OkStatus();
       case S_IFSOCK: {  // as an empty file, the way fsutil sends sockets
-        int fd =
-            ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) return ErrnoError("export: cannot create", dst);
         ::close(fd);
         return absl::OkStatus();
       }
       default:  // fifos and devices
-        if (::mknod(dst.c_str(), (e.st.st_mode & S_IFMT) | 0600,
-                    e.st.st_rdev) != 0) {
+        if (::mknod(dst.c_str(), (e.st.st_mode & S_IFMT) | 0600, e.st.st_rdev) != 0) {
           return ErrnoError("export: cannot create node", dst);
         }
         return absl::OkStatus();
@@ -170,16 +158,13 @@ absl::StatusOr<std::set<std::string>> ListNames(const std::string& dir) {
   return names;
 }
 
-absl::Status MergeDir(const std::string& src, const std::string& dst,
-                      const LocalOptions& opts);
+absl::Status MergeDir(const std::string& src, const std::string& dst, const LocalOptions& opts);
 
 // Puts staged `src` at `dst`: directories present on both sides merge, all
 // else is replaced by rename (atomic for a non-directory over another).
-absl::Status MoveEntry(const std::string& src, const std::string& dst,
-                       const LocalOptions& opts) {
+absl::Status MoveEntry(const std::string& src, const std::string& dst, const LocalOptions& opts) {
   struct stat s, d;
-  if (::lstat(src.c_str(), &s) != 0)
-    return ErrnoError("export: cannot stat", src);
+  if (::lstat(src.c_str(), &s) != 0) return ErrnoError("export: cannot stat", src);
   const bool exists = ::lstat(dst.c_str(), &d) == 0;
   if (exists && S_ISDIR(s.st_mode) && S_ISDIR(d.st_mode)) {
     KILN_RETURN_IF_ERROR(MergeDir(src, dst, opts));
@@ -196,8 +181,7 @@ absl::Status MoveEntry(const std::string& src, const std::string& dst,
   return absl::OkStatus();
 }
 
-absl::Status MergeDir(const std::string& src, const std::string& dst,
-                      const LocalOptions& opts) {
+absl::Status MergeDir(const std::string& src, const std::string& dst, const LocalOptions& opts) {
   KILN_ASSIGN_OR_RETURN(std::set<std::string> names, ListNames(src));
   for (const std::string& n : names) {
     KILN_RETURN_IF_ERROR(MoveEntry(src + "/" + n, dst + "/" + n, opts));
@@ -205,8 +189,7 @@ absl::Status MergeDir(const std::string& src, const std::string& dst,
   if (!opts.delete_extraneous) return absl::OkStatus();
   KILN_ASSIGN_OR_RETURN(std::set<std::string> existing, ListNames(dst));
   for (const std::string& n : existing) {
-    if (names.count(n) == 0)
-      KILN_RETURN_IF_ERROR(exporter_internal::RemoveAll(dst + "/" + n));
+    if (names.count(n) == 0) KILN_RETURN_IF_ERROR(exporter_internal::RemoveAll(dst + "/" + n));
   }
   return absl::OkStatus();
 }
@@ -214,23 +197,20 @@ absl::Status MergeDir(const std::string& src, const std::string& dst,
 absl::Status CheckPaths(const std::string& root, const std::string& dest) {
   struct stat st;
   if (::stat(root.c_str(), &st) != 0) {
-    return absl::NotFoundError(
-        absl::StrCat("export: no such directory ", root));
+    return absl::NotFoundError(absl::StrCat("export: no such directory ", root));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("export: ", root, " is not a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("export: ", root, " is not a directory"));
   }
   std::error_code ec;
   const std::string r = fs::weakly_canonical(root, ec).string();
   const std::string d = fs::weakly_canonical(dest, ec).string();
   if (d == r || d.rfind(r + "/", 0) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "export: destination ", dest, " is inside the exported tree ", root));
+    return absl::InvalidArgumentError(
+        absl::StrCat("export: destination ", dest, " is inside the exported tree ", root));
   }
   if (::stat(dest.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("export: ", dest, " is not a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("export: ", dest, " is not a directory"));
   }
   return absl::OkStatus();
 }
@@ -240,20 +220,16 @@ absl::Status CheckPaths(const std::string& root, const std::string& dest) {
 absl::Status ExportLocal(const std::string& root, const std::string& dest_dir,
                          const LocalOptions& opts) {
   KILN_RETURN_IF_ERROR(CheckPaths(root, dest_dir));
-  KILN_RETURN_IF_ERROR(
-      exporter_internal::MakeDirs(exporter_internal::DirName(dest_dir), 0700));
-  KILN_ASSIGN_OR_RETURN(std::string staging,
-                        exporter_internal::MakeStagingDir(dest_dir));
+  KILN_RETURN_IF_ERROR(exporter_internal::MakeDirs(exporter_internal::DirName(dest_dir), 0700));
+  KILN_ASSIGN_OR_RETURN(std::string staging, exporter_internal::MakeStagingDir(dest_dir));
   Copier copier(staging, opts);
   absl::Status s = exporter_internal::WalkTree(root, copier);
   if (s.ok()) {
     struct stat st;
     if (::stat(dest_dir.c_str(), &st) != 0) {
       // Fresh destination: one rename publishes the whole tree.
-      if (::rename(staging.c_str(), dest_dir.c_str()) == 0)
-        return absl::OkStatus();
-      s = ErrnoError(absl::StrCat("export: cannot move ", staging, " to"),
-                     dest_dir);
+      if (::rename(staging.c_str(), dest_dir.c_str()) == 0) return absl::OkStatus();
+      s = ErrnoError(absl::StrCat("export: cannot move ", staging, " to"), dest_dir);
     } else {
       s = MergeDir(staging, dest_dir, opts);
     }

@@ -29,8 +29,7 @@ std::string ReadAll(const std::string& path) {
 
 std::vector<std::string> List(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -69,8 +68,7 @@ class ExportLocalTest : public ::testing::Test {
 
 TEST_F(ExportLocalTest, RoundTripsTheTree) {
   ASSERT_TRUE(ExportLocal(tree_->root(), dest_, {}).ok());
-  EXPECT_EQ(List(dest_),
-            (std::vector<std::string>{"bin", "etc", "fifo", "ro", "setuid"}));
+  EXPECT_EQ(List(dest_), (std::vector<std::string>{"bin", "etc", "fifo", "ro", "setuid"}));
   EXPECT_EQ(ReadAll(dest_ + "/bin/sh"), "#!shell\n");
   EXPECT_EQ(Lstat(dest_ + "/bin/sh").st_mode & 07777, 0755u);
   EXPECT_EQ(Lstat(dest_ + "/setuid").st_mode & 07777, 04755u);
@@ -81,8 +79,7 @@ TEST_F(ExportLocalTest, RoundTripsTheTree) {
   // Links are written as they are, never followed.
   EXPECT_EQ(fs::read_symlink(dest_ + "/etc/passwd-link"), "/etc/passwd");
   EXPECT_EQ(fs::read_symlink(dest_ + "/etc/rel"), "../bin/sh");
-  EXPECT_EQ(Lstat(dest_ + "/bin/sh").st_ino,
-            Lstat(dest_ + "/bin/sh-link").st_ino);
+  EXPECT_EQ(Lstat(dest_ + "/bin/sh").st_ino, Lstat(dest_ + "/bin/sh-link").st_ino);
   // Nanosecond mtimes, directories and symlinks included.
   for (const char* p : {"bin", "bin/sh", "etc/rel", "fifo", "ro"}) {
     struct stat st = Lstat(dest_ + "/" + p);
@@ -108,17 +105,13 @@ TEST_F(ExportLocalTest, PreserveOwnershipKeepsOwners) {
 }
 
 TEST_F(ExportLocalTest, XattrsAreCopiedAndFiltered) {
-  if (!tree_->TrySetXattr("setuid", "user.kiln", "v"))
-    GTEST_SKIP() << "no user xattrs here";
+  if (!tree_->TrySetXattr("setuid", "user.kiln", "v")) GTEST_SKIP() << "no user xattrs here";
   tree_->TrySetXattr("setuid", "trusted.overlay.opaque", "y");
   ASSERT_TRUE(ExportLocal(tree_->root(), dest_, {}).ok());
   char buf[16] = {};
-  EXPECT_EQ(
-      ::lgetxattr((dest_ + "/setuid").c_str(), "user.kiln", buf, sizeof(buf)),
-      1);
+  EXPECT_EQ(::lgetxattr((dest_ + "/setuid").c_str(), "user.kiln", buf, sizeof(buf)), 1);
   EXPECT_EQ(std::string(buf), "v");
-  EXPECT_LT(::lgetxattr((dest_ + "/setuid").c_str(), "trusted.overlay.opaque",
-                        buf, sizeof(buf)),
+  EXPECT_LT(::lgetxattr((dest_ + "/setuid").c_str(), "trusted.overlay.opaque", buf, sizeof(buf)),
             0);
 }
 
@@ -126,8 +119,7 @@ TEST_F(ExportLocalTest, SourceDateEpochSetsEveryTime) {
   LocalOptions opts;
   opts.source_date_epoch = Epoch{1234, EpochMode::kSetAll};
   ASSERT_TRUE(ExportLocal(tree_->root(), dest_, opts).ok());
-  for (const char* p :
-       {"bin", "bin/sh", "etc/passwd-link", "fifo", "ro/inside"}) {
+  for (const char* p : {"bin", "bin/sh", "etc/passwd-link", "fifo", "ro/inside"}) {
     struct stat st = Lstat(dest_ + "/" + p);
     EXPECT_EQ(st.st_mtim.tv_sec, 1234) << p;
     EXPECT_EQ(st.st_mtim.tv_nsec, 0) << p;
@@ -153,8 +145,8 @@ TEST_F(ExportLocalTest, MergesIntoExistingDestination) {
       .Dir("fifo/sub");
   ASSERT_TRUE(old.status().ok());
   ASSERT_TRUE(ExportLocal(tree_->root(), dest_, {}).ok());
-  EXPECT_EQ(List(dest_), (std::vector<std::string>{"bin", "etc", "extra.txt",
-                                                   "fifo", "ro", "setuid"}));
+  EXPECT_EQ(List(dest_),
+            (std::vector<std::string>{"bin", "etc", "extra.txt", "fifo", "ro", "setuid"}));
   EXPECT_EQ(ReadAll(dest_ + "/extra.txt"), "keep me");
   EXPECT_EQ(ReadAll(dest_ + "/setuid"), "s");
   EXPECT_EQ(Lstat(dest_ + "/setuid").st_mode & 07777, 04755u);
@@ -162,10 +154,8 @@ TEST_F(ExportLocalTest, MergesIntoExistingDestination) {
   EXPECT_EQ(ReadAll(dest_ + "/etc/keep"), "k");  // merged directory
   EXPECT_EQ(Lstat(dest_ + "/etc").st_mode & 07777, 0755u);
   EXPECT_EQ(Lstat(dest_ + "/etc").st_mtime, 1500000000);
-  EXPECT_TRUE(
-      S_ISFIFO(Lstat(dest_ + "/fifo").st_mode));  // a directory replaced
-  EXPECT_EQ(List(dir_ + "/out"),
-            std::vector<std::string>{"dest"});  // staging gone
+  EXPECT_TRUE(S_ISFIFO(Lstat(dest_ + "/fifo").st_mode));             // a directory replaced
+  EXPECT_EQ(List(dir_ + "/out"), std::vector<std::string>{"dest"});  // staging gone
 }
 
 TEST_F(ExportLocalTest, DeleteModeRemovesExtraneousPaths) {
@@ -174,10 +164,8 @@ TEST_F(ExportLocalTest, DeleteModeRemovesExtraneousPaths) {
   LocalOptions opts;
   opts.delete_extraneous = true;
   ASSERT_TRUE(ExportLocal(tree_->root(), dest_, opts).ok());
-  EXPECT_EQ(List(dest_),
-            (std::vector<std::string>{"bin", "etc", "fifo", "ro", "setuid"}));
-  EXPECT_EQ(List(dest_ + "/etc"),
-            (std::vector<std::string>{"passwd-link", "rel"}));
+  EXPECT_EQ(List(dest_), (std::vector<std::string>{"bin", "etc", "fifo", "ro", "setuid"}));
+  EXPECT_EQ(List(dest_ + "/etc"), (std::vector<std::string>{"passwd-link", "rel"}));
 }
 
 TEST_F(ExportLocalTest, BadPathsFailWithoutSideEffects) {

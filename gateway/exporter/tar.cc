@@ -32,14 +32,11 @@ struct EntryDeleter {
 
 absl::Status ArchiveError(archive* a, const std::string& what) {
   const char* msg = archive_error_string(a);
-  return absl::InternalError(
-      absl::StrCat("tar: ", what, ": ", msg != nullptr ? msg : "failed"));
+  return absl::InternalError(absl::StrCat("tar: ", what, ": ", msg != nullptr ? msg : "failed"));
 }
 
 // Go's archive/tar rounds mtimes to the nearest second unless told a format.
-time_t RoundToSecond(struct timespec t) {
-  return t.tv_sec + (t.tv_nsec >= 500000000 ? 1 : 0);
-}
+time_t RoundToSecond(struct timespec t) { return t.tv_sec + (t.tv_nsec >= 500000000 ? 1 : 0); }
 
 mode_t TarType(mode_t mode) {
   switch (mode & S_IFMT) {
@@ -86,8 +83,7 @@ class TarWriter : public exporter_internal::TreeVisitor {
     std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
     Fill(e, entry.get());
     if (archive_write_header(a_, entry.get()) < ARCHIVE_WARN) {
-      return ArchiveError(a_,
-                          absl::StrCat("cannot write the header of ", e.path));
+      return ArchiveError(a_, absl::StrCat("cannot write the header of ", e.path));
     }
     if (HasData(e)) return CopyData(e);
     return absl::OkStatus();
@@ -100,27 +96,22 @@ class TarWriter : public exporter_internal::TreeVisitor {
 
   void Fill(const TreeEntry& e, archive_entry* ae) const {
     const bool dir = S_ISDIR(e.st.st_mode);
-    archive_entry_copy_pathname(ae,
-                                dir ? (e.path + "/").c_str() : e.path.c_str());
+    archive_entry_copy_pathname(ae, dir ? (e.path + "/").c_str() : e.path.c_str());
     archive_entry_set_filetype(ae, TarType(e.st.st_mode));
     archive_entry_set_perm(ae, e.st.st_mode & 07777);
     archive_entry_set_uid(ae, e.st.st_uid);
     archive_entry_set_gid(ae, e.st.st_gid);
-    archive_entry_set_mtime(
-        ae, RoundToSecond(ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch)),
-        0);
+    archive_entry_set_mtime(ae, RoundToSecond(ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch)),
+                            0);
     archive_entry_set_size(ae, HasData(e) ? e.st.st_size : 0);
-    if (S_ISLNK(e.st.st_mode))
-      archive_entry_copy_symlink(ae, e.symlink_target.c_str());
-    if (!e.hardlink_to.empty())
-      archive_entry_copy_hardlink(ae, e.hardlink_to.c_str());
+    if (S_ISLNK(e.st.st_mode)) archive_entry_copy_symlink(ae, e.symlink_target.c_str());
+    if (!e.hardlink_to.empty()) archive_entry_copy_hardlink(ae, e.hardlink_to.c_str());
     if (S_ISCHR(e.st.st_mode) || S_ISBLK(e.st.st_mode)) {
       archive_entry_set_rdevmajor(ae, major(e.st.st_rdev));
       archive_entry_set_rdevminor(ae, minor(e.st.st_rdev));
     }
     for (const auto& [name, value] : e.xattrs) {
-      archive_entry_xattr_add_entry(ae, name.c_str(), value.data(),
-                                    value.size());
+      archive_entry_xattr_add_entry(ae, name.c_str(), value.data(), value.size());
     }
   }
 
@@ -136,11 +127,9 @@ class TarWriter : public exporter_internal::TreeVisitor {
       if (n < 0) {
         status = ErrnoError("tar: cannot read", e.full_path);
       } else if (n == 0) {
-        status = absl::InternalError(
-            absl::StrCat("tar: ", e.full_path, " shrank during export"));
+        status = absl::InternalError(absl::StrCat("tar: ", e.full_path, " shrank during export"));
       } else if (archive_write_data(a_, buf.get(), n) != n) {
-        status =
-            ArchiveError(a_, absl::StrCat("cannot write the data of ", e.path));
+        status = ArchiveError(a_, absl::StrCat("cannot write the data of ", e.path));
       } else {
         left -= n;
       }
@@ -160,8 +149,7 @@ absl::Status WriteTar(const std::string& root, int fd, const TarOptions& opts,
   // pax_restricted: plain ustar headers unless a field needs a PAX record,
   // like Go's writer; xattrs only as SCHILY.xattr (no LIBARCHIVE.xattr).
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
-      archive_write_set_format_option(a.get(), "pax", "xattrheader",
-                                      "SCHILY") != ARCHIVE_OK ||
+      archive_write_set_format_option(a.get(), "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
       archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK ||
       archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {
     return ArchiveError(a.get(), "cannot start the archive");
@@ -176,8 +164,7 @@ absl::Status WriteTar(const std::string& root, int fd, const TarOptions& opts,
 
 }  // namespace
 
-absl::Status ExportTarToFd(const std::string& root, int fd,
-                           const TarOptions& opts) {
+absl::Status ExportTarToFd(const std::string& root, int fd, const TarOptions& opts) {
   return WriteTar(root, fd, opts, {});
 }
 
@@ -187,8 +174,7 @@ absl::Status ExportTar(const std::string& root, const std::string& dest_file,
   KILN_ASSIGN_OR_RETURN(exporter_internal::TempFile tmp,
                         exporter_internal::TempFile::CreateBeside(dest_file));
   struct stat st;
-  if (::fstat(tmp.fd(), &st) != 0)
-    return ErrnoError("tar: cannot stat", tmp.path());
+  if (::fstat(tmp.fd(), &st) != 0) return ErrnoError("tar: cannot stat", tmp.path());
   exporter_internal::WalkOptions walk;
   walk.skip = std::make_pair(st.st_dev, st.st_ino);
   KILN_RETURN_IF_ERROR(WriteTar(root, tmp.fd(), opts, walk));

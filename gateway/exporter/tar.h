@@ -50,8 +50,7 @@ absl::Status ExportTar(const std::string& root, const std::string& dest_file,
                        const TarOptions& opts);
 
 // As ExportTar, to an open descriptor (not closed; nothing renamed).
-absl::Status ExportTarToFd(const std::string& root, int fd,
-                           const TarOptions& opts);
+absl::Status ExportTarToFd(const std::string& root, int fd, const TarOptions& opts);
 
 }  // namespace kiln::exporter
 

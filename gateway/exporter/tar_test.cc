@@ -57,14 +57,12 @@ std::vector<TarItem> ReadTar(const std::string& path) {
     t.gid = archive_entry_gid(e);
     const char* uname = archive_entry_uname(e);
     const char* gname = archive_entry_gname(e);
-    t.has_owner_names = (uname != nullptr && *uname != '\0') ||
-                        (gname != nullptr && *gname != '\0');
+    t.has_owner_names =
+        (uname != nullptr && *uname != '\0') || (gname != nullptr && *gname != '\0');
     t.mtime = archive_entry_mtime(e);
     t.mtime_nsec = archive_entry_mtime_nsec(e);
-    if (archive_entry_symlink(e) != nullptr)
-      t.symlink = archive_entry_symlink(e);
-    if (archive_entry_hardlink(e) != nullptr)
-      t.hardlink = archive_entry_hardlink(e);
+    if (archive_entry_symlink(e) != nullptr) t.symlink = archive_entry_symlink(e);
+    if (archive_entry_hardlink(e) != nullptr) t.hardlink = archive_entry_hardlink(e);
     t.rdev_major = archive_entry_rdevmajor(e);
     t.rdev_minor = archive_entry_rdevminor(e);
     const char* name;
@@ -72,13 +70,11 @@ std::vector<TarItem> ReadTar(const std::string& path) {
     size_t size;
     archive_entry_xattr_reset(e);
     while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-      t.xattrs.emplace_back(name,
-                            std::string(static_cast<const char*>(value), size));
+      t.xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
     }
     t.pax = archive_format(a) == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE;
     char buf[4096];
-    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof(buf))) > 0;)
-      t.data.append(buf, n);
+    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof(buf))) > 0;) t.data.append(buf, n);
     items.push_back(std::move(t));
   }
   archive_read_free(a);
@@ -93,8 +89,7 @@ std::vector<std::string> Names(const std::vector<TarItem>& items) {
   return names;
 }
 
-const TarItem* Find(const std::vector<TarItem>& items,
-                    const std::string& name) {
+const TarItem* Find(const std::vector<TarItem>& items, const std::string& name) {
   for (const TarItem& t : items) {
     if (t.name == name) return &t;
   }
@@ -110,8 +105,7 @@ std::string ReadAll(const std::string& path) {
 
 std::vector<std::string> List(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -157,9 +151,8 @@ TEST_F(ExportTarTest, WritesBuildKitShapedArchive) {
   // Depth-first by name bytes: "a/" and its children before "a-b.txt",
   // although '-' sorts before '/'; no entry for the root.
   EXPECT_EQ(Names(items), (std::vector<std::string>{
-                              "a/", "a/b.txt", "a-b.txt", "bin/", "bin/sh",
-                              "bin/sh-link", "empty/", "etc/",
-                              "etc/passwd-link", "etc/rel", "fifo", "setuid"}));
+                              "a/", "a/b.txt", "a-b.txt", "bin/", "bin/sh", "bin/sh-link", "empty/",
+                              "etc/", "etc/passwd-link", "etc/rel", "fifo", "setuid"}));
   for (const TarItem& i : items) {
     EXPECT_FALSE(i.has_owner_names) << i.name;
     EXPECT_FALSE(i.pax) << i.name;  // nothing here needs PAX records
@@ -172,7 +165,7 @@ TEST_F(ExportTarTest, WritesBuildKitShapedArchive) {
   EXPECT_EQ(sh->uid, 1234);
   EXPECT_EQ(sh->gid, 5678);
   EXPECT_EQ(sh->data, "#!shell\n");
-  EXPECT_EQ(sh->mtime, 1500000001);  // .6 rounds up, as Go's writer does
+  EXPECT_EQ(sh->mtime, 1500000001);                      // .6 rounds up, as Go's writer does
   EXPECT_EQ(Find(items, "a-b.txt")->mtime, 1500000000);  // .4 rounds down
 
   const TarItem* hard = Find(items, "bin/sh-link");
@@ -203,8 +196,7 @@ TEST_F(ExportTarTest, LongAndNonAsciiNamesUsePaxPathRecords) {
   ASSERT_TRUE(t.status().ok()) << t.status();
   ASSERT_TRUE(ExportTar(t.root(), dir_ + "/out.tar", {}).ok());
   std::vector<TarItem> items = ReadTar(dir_ + "/out.tar");
-  EXPECT_EQ(Names(items), (std::vector<std::string>{
-                              "bad\xff", "na\xC3\xAFve.txt", long_name}));
+  EXPECT_EQ(Names(items), (std::vector<std::string>{"bad\xff", "na\xC3\xAFve.txt", long_name}));
   EXPECT_TRUE(items[1].pax);
   EXPECT_TRUE(items[2].pax);
   std::string raw = ReadAll(dir_ + "/out.tar");
@@ -215,13 +207,11 @@ TEST_F(ExportTarTest, ExportsKeptXattrsOnlyAsSchilyRecords) {
   TestTree t(dir_ + "/root");
   t.File("f", "x");
   ASSERT_TRUE(t.status().ok());
-  if (!t.TrySetXattr("f", "user.kiln", "value"))
-    GTEST_SKIP() << "no user xattrs here";
+  if (!t.TrySetXattr("f", "user.kiln", "value")) GTEST_SKIP() << "no user xattrs here";
   bool overlay = t.TrySetXattr("f", "trusted.overlay.opaque", "y");
   bool label = t.TrySetXattr("f", "security.kiln-test", "label");
-  bool caps =
-      t.TrySetXattr("f", "security.capability",
-                    std::string("\x01\x00\x00\x02", 4) + std::string(16, '\0'));
+  bool caps = t.TrySetXattr("f", "security.capability",
+                            std::string("\x01\x00\x00\x02", 4) + std::string(16, '\0'));
   ASSERT_TRUE(ExportTar(t.root(), dir_ + "/out.tar", {}).ok());
   std::vector<TarItem> items = ReadTar(dir_ + "/out.tar");
   ASSERT_EQ(items.size(), 1u);
@@ -230,8 +220,7 @@ TEST_F(ExportTarTest, ExportsKeptXattrsOnlyAsSchilyRecords) {
   std::vector<std::string> want;
   if (caps) want.push_back("security.capability");
   want.push_back("user.kiln");
-  EXPECT_EQ(names, want) << "overlay set: " << overlay
-                         << ", label set: " << label;
+  EXPECT_EQ(names, want) << "overlay set: " << overlay << ", label set: " << label;
   std::string raw = ReadAll(dir_ + "/out.tar");
   EXPECT_NE(raw.find("SCHILY.xattr.user.kiln=value"), std::string::npos);
   EXPECT_EQ(raw.find("LIBARCHIVE.xattr"), std::string::npos);
@@ -265,8 +254,7 @@ TEST_F(ExportTarTest, SourceDateEpochMakesOutputByteIdentical) {
   ASSERT_TRUE(ExportTar(a.root(), dir_ + "/a.tar", opts).ok());
   ASSERT_TRUE(ExportTar(b.root(), dir_ + "/b.tar", opts).ok());
   EXPECT_EQ(ReadAll(dir_ + "/a.tar"), ReadAll(dir_ + "/b.tar"));
-  for (const TarItem& i : ReadTar(dir_ + "/a.tar"))
-    EXPECT_EQ(i.mtime, 1234567890) << i.name;
+  for (const TarItem& i : ReadTar(dir_ + "/a.tar")) EXPECT_EQ(i.mtime, 1234567890) << i.name;
 }
 
 TEST_F(ExportTarTest, ClampModeOnlyLowersNewerTimes) {
@@ -294,14 +282,12 @@ TEST_F(ExportTarTest, FailureLeavesExistingDestUntouched) {
   absl::Status s = ExportTar(dir_ + "/missing-root", out, {});
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
   EXPECT_EQ(ReadAll(out), "previous");
-  EXPECT_EQ(ExportTar(t.Path("setuid"), out, {}).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExportTar(t.Path("setuid"), out, {}).code(), absl::StatusCode::kInvalidArgument);
   // A directory in the way of the final rename.
   fs::create_directories(dir_ + "/taken.tar/inside");
   EXPECT_FALSE(ExportTar(t.root(), dir_ + "/taken.tar", {}).ok());
   EXPECT_TRUE(fs::exists(dir_ + "/taken.tar/inside"));
-  EXPECT_EQ(List(dir_),
-            (std::vector<std::string>{"out.tar", "root", "taken.tar"}));
+  EXPECT_EQ(List(dir_), (std::vector<std::string>{"out.tar", "root", "taken.tar"}));
 }
 
 TEST_F(ExportTarTest, WriteErrorMidwayLeavesNothingBehind) {

@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 
 std::string MakeTestDir(const std::string& prefix) {
   const char* base = getenv("TEST_TMPDIR");
-  std::string tmpl =
-      absl::StrCat(base != nullptr ? base : "/tmp", "/", prefix, "-XXXXXX");
+  std::string tmpl = absl::StrCat(base != nullptr ? base : "/tmp", "/", prefix, "-XXXXXX");
   if (::mkdtemp(tmpl.data()) == nullptr) return "";
   return tmpl;
 }
@@ -33,8 +32,7 @@ TestTree::TestTree(std::string root) : root_(std::move(root)) {
 
 void TestTree::Check(bool ok, const std::string& what, const std::string& rel) {
   if (!ok && status_.ok()) {
-    status_ = absl::InternalError(
-        absl::StrCat(what, " ", Path(rel), ": ", strerror(errno)));
+    status_ = absl::InternalError(absl::StrCat(what, " ", Path(rel), ": ", strerror(errno)));
   }
 }
 
@@ -45,15 +43,12 @@ TestTree& TestTree::Dir(const std::string& rel, mode_t mode) {
   return *this;
 }
 
-TestTree& TestTree::File(const std::string& rel, const std::string& content,
-                         mode_t mode) {
+TestTree& TestTree::File(const std::string& rel, const std::string& content, mode_t mode) {
   std::error_code ec;
   fs::create_directories(fs::path(Path(rel)).parent_path(), ec);
-  int fd =
-      ::open(Path(rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(Path(rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0 &&
-            ::write(fd, content.data(), content.size()) ==
-                static_cast<ssize_t>(content.size()) &&
+            ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
             ::fchmod(fd, mode) == 0;
   Check(ok, "write", rel);
   if (fd >= 0) ::close(fd);
@@ -65,17 +60,14 @@ TestTree& TestTree::Symlink(const std::string& target, const std::string& rel) {
   return *this;
 }
 
-TestTree& TestTree::Hardlink(const std::string& existing_rel,
-                             const std::string& rel) {
-  Check(::link(Path(existing_rel).c_str(), Path(rel).c_str()) == 0, "link",
-        rel);
+TestTree& TestTree::Hardlink(const std::string& existing_rel, const std::string& rel) {
+  Check(::link(Path(existing_rel).c_str(), Path(rel).c_str()) == 0, "link", rel);
   return *this;
 }
 
 TestTree& TestTree::Fifo(const std::string& rel, mode_t mode) {
-  Check(::mkfifo(Path(rel).c_str(), mode) == 0 &&
-            ::chmod(Path(rel).c_str(), mode) == 0,
-        "mkfifo", rel);
+  Check(::mkfifo(Path(rel).c_str(), mode) == 0 && ::chmod(Path(rel).c_str(), mode) == 0, "mkfifo",
+        rel);
   return *this;
 }
 
@@ -86,29 +78,26 @@ TestTree& TestTree::Owner(const std::string& rel, uid_t uid, gid_t gid) {
 
 TestTree& TestTree::Time(const std::string& rel, int64_t sec, long nsec) {
   const struct timespec t[2] = {{sec, nsec}, {sec, nsec}};
-  Check(::utimensat(AT_FDCWD, Path(rel).c_str(), t, AT_SYMLINK_NOFOLLOW) == 0,
-        "utimensat", rel);
+  Check(::utimensat(AT_FDCWD, Path(rel).c_str(), t, AT_SYMLINK_NOFOLLOW) == 0, "utimensat", rel);
   return *this;
 }
 
 TestTree& TestTree::AllTimes(int64_t sec, long nsec) {
   std::vector<std::string> paths = {root_};
-  for (auto it = fs::recursive_directory_iterator(root_);
-       it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(root_); it != fs::recursive_directory_iterator();
+       ++it) {
     paths.push_back(it->path().string());
   }
   const struct timespec t[2] = {{sec, nsec}, {sec, nsec}};
   for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
-    Check(::utimensat(AT_FDCWD, it->c_str(), t, AT_SYMLINK_NOFOLLOW) == 0,
-          "utimensat", *it);
+    Check(::utimensat(AT_FDCWD, it->c_str(), t, AT_SYMLINK_NOFOLLOW) == 0, "utimensat", *it);
   }
   return *this;
 }
 
 bool TestTree::TrySetXattr(const std::string& rel, const std::string& name,
                            const std::string& value) {
-  return ::lsetxattr(Path(rel).c_str(), name.c_str(), value.data(),
-                     value.size(), 0) == 0;
+  return ::lsetxattr(Path(rel).c_str(), name.c_str(), value.data(), value.size(), 0) == 0;
 }
 
 }  // namespace kiln::exporter

@@ -25,8 +25,7 @@ class TestTree {
 
   TestTree& Dir(const std::string& rel, mode_t mode = 0755);
   // Parents are created as needed (0755).
-  TestTree& File(const std::string& rel, const std::string& content,
-                 mode_t mode = 0644);
+  TestTree& File(const std::string& rel, const std::string& content, mode_t mode = 0644);
   TestTree& Symlink(const std::string& target, const std::string& rel);
   TestTree& Hardlink(const std::string& existing_rel, const std::string& rel);
   TestTree& Fifo(const std::string& rel, mode_t mode = 0644);
@@ -38,8 +37,7 @@ class TestTree {
 
   // Sets an xattr; false (with status() untouched) when the filesystem or
   // kernel refuses, so a test can skip what the host cannot do.
-  bool TrySetXattr(const std::string& rel, const std::string& name,
-                   const std::string& value);
+  bool TrySetXattr(const std::string& rel, const std::string& name, const std::string& value);
 
   const std::string& root() const { return root_; }
   std::string Path(const std::string& rel) const { return root_ + "/" + rel; }

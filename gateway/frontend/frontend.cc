@@ -9,10 +9,10 @@ absl::StatusOr<std::unique_ptr<Frontend>> Registry::New(const std::string& name)
   auto it = factories_.find(name);
   if (it != factories_.end()) return it->second();
   std::vector<std::string> names = Names();
-  return absl::NotFoundError(absl::StrCat(
-      "frontend \"", name, "\" is not available in this kiln (built in: ",
-      names.empty() ? "none yet" : absl::StrJoin(names, ", "),
-      "); to solve an LLB definition directly, use kiln build --llb FILE"));
+  return absl::NotFoundError(
+      absl::StrCat("frontend \"", name, "\" is not available in this kiln (built in: ",
+                   names.empty() ? "none yet" : absl::StrJoin(names, ", "),
+                   "); to solve an LLB definition directly, use kiln build --llb FILE"));
 }
 
 std::vector<std::string> Registry::Names() const {

@@ -83,7 +83,8 @@ class ExecRunner : public solver::OpRunner {
       cache::Chain chain = m.input() < 0 ? cache::Chain{} : inputs[m.input()];
       std::string host;
       if (m.mounttype() == pb::TMPFS) {
-        spec.mounts.push_back({exec::Mount::Kind::kTmpfs, m.dest(), "", false, m.tmpfsopt().size()});
+        spec.mounts.push_back(
+            {exec::Mount::Kind::kTmpfs, m.dest(), "", false, m.tmpfsopt().size()});
         continue;
       }
       if (m.readonly()) {
@@ -118,15 +119,15 @@ class ExecRunner : public solver::OpRunner {
       tail.Add(data);
       ctx.Log(stream, data);
     };
-    KILN_ASSIGN_OR_RETURN(int code,
-                          executor_->Run(spec, output, [&] { return ctx.cancelled(); }));
+    KILN_ASSIGN_OR_RETURN(int code, executor_->Run(spec, output, [&] { return ctx.cancelled(); }));
     const auto& valid = v_.op.exec().meta().validexitcodes();
-    bool ok = valid.empty() ? code == 0 : std::find(valid.begin(), valid.end(), code) != valid.end();
+    bool ok =
+        valid.empty() ? code == 0 : std::find(valid.begin(), valid.end(), code) != valid.end();
     if (ok) return absl::OkStatus();
     std::string last = tail.Lines(10);
-    return absl::UnknownError(absl::StrCat(
-        "process \"", absl::StrJoin(spec.args, " "), "\" did not complete successfully: exit code: ",
-        code, last.empty() ? "" : "\nlast output:\n" + last));
+    return absl::UnknownError(absl::StrCat("process \"", absl::StrJoin(spec.args, " "),
+                                           "\" did not complete successfully: exit code: ", code,
+                                           last.empty() ? "" : "\nlast output:\n" + last));
   }
 
   const solver::Vertex& v_;
@@ -136,7 +137,7 @@ class ExecRunner : public solver::OpRunner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
-                                                                 exec::Executor* executor) {
+                                                                exec::Executor* executor) {
   const pb::ExecOp& op = v.op.exec();
   if (op.meta().args().empty()) return absl::InvalidArgumentError("exec op without args");
   bool has_root = false;
@@ -150,11 +151,12 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Ve
       return absl::InvalidArgumentError(absl::StrCat(where, ": want an absolute path"));
     }
     if (!m.selector().empty() && !m.readonly()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": a selector needs a read-only mount"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": a selector needs a read-only mount"));
     }
     if (m.mounttype() == pb::CACHE || m.mounttype() == pb::SECRET || m.mounttype() == pb::SSH) {
-      return absl::UnimplementedError(absl::StrCat(
-          where, ": cache, secret and ssh mounts come with the container executor"));
+      return absl::UnimplementedError(
+          absl::StrCat(where, ": cache, secret and ssh mounts come with the container executor"));
     }
     has_root = has_root || m.dest() == "/";
   }

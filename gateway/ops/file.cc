@@ -88,8 +88,8 @@ class FileRunner : public solver::OpRunner {
       if (ref < 0) return cache::Chain{};
       if (ref < n) return inputs[ref];
       if (ref - n >= static_cast<int64_t>(before)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("file action refers to action ", ref - n, ", which does not come before it"));
+        return absl::InvalidArgumentError(absl::StrCat("file action refers to action ", ref - n,
+                                                       ", which does not come before it"));
       }
       return results[ref - n].chain;
     };
@@ -171,16 +171,15 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewFileRunner(const solver::Ve
     const pb::FileAction& a = actions[i];
     for (int64_t ref : {a.input(), a.secondaryinput()}) {
       if (ref >= n + i) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "file action ", i, " (", ActionName(a), ") refers to input ", ref,
-            ", but only ", n, " inputs and ", i, " earlier actions exist"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("file action ", i, " (", ActionName(a), ") refers to input ", ref,
+                         ", but only ", n, " inputs and ", i, " earlier actions exist"));
       }
     }
     for (const std::string* path : ActionPaths(a)) {
       if (fsutil::EscapesRoot(*path)) {
         return absl::InvalidArgumentError(absl::StrCat("file action ", i, " (", ActionName(a),
-                                                       "): path ", *path,
-                                                       " is outside its root"));
+                                                       "): path ", *path, " is outside its root"));
       }
     }
     if (a.action_case() == pb::FileAction::kCopy && a.secondaryinput() < -1) {

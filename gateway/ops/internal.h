@@ -11,15 +11,15 @@
 namespace kiln::ops_internal {
 
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewLocalRunner(const solver::Vertex& v,
-                                                                  const solver::Session& s,
-                                                                  const ops::OpsOptions& o);
+                                                                 const solver::Session& s,
+                                                                 const ops::OpsOptions& o);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewHttpRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewGitRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewFileRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewMergeRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewDiffRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
-                                                                 exec::Executor* executor);
+                                                                exec::Executor* executor);
 
 // The value of attr `key` of a source op, or "".
 std::string Attr(const pb::SourceOp& src, const std::string& key);

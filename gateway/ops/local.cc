@@ -32,12 +32,15 @@ class LocalRunner : public solver::OpRunner {
   LocalRunner(std::string name, std::string dir, std::string index_path,
               std::vector<std::string> include, std::vector<std::string> exclude,
               std::vector<std::string> follow)
-      : name_(std::move(name)), dir_(std::move(dir)), index_path_(std::move(index_path)),
-        include_(std::move(include)), exclude_(std::move(exclude)), follow_(std::move(follow)) {}
+      : name_(std::move(name)),
+        dir_(std::move(dir)),
+        index_path_(std::move(index_path)),
+        include_(std::move(include)),
+        exclude_(std::move(exclude)),
+        follow_(std::move(follow)) {}
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext& ctx) override {
-    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter,
-                          fsutil::Filter::Create(include_, exclude_));
+    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter, fsutil::Filter::Create(include_, exclude_));
     fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path_);
     KILN_ASSIGN_OR_RETURN(scan_, fsutil::ScanContext(dir_, filter, &index));
     // A failed save only costs rehashing next time; an unchanged index is
@@ -70,14 +73,13 @@ class LocalRunner : public solver::OpRunner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewLocalRunner(const solver::Vertex& v,
-                                                                  const solver::Session& s,
-                                                                  const ops::OpsOptions& o) {
+                                                                 const solver::Session& s,
+                                                                 const ops::OpsOptions& o) {
   const pb::SourceOp& src = v.op.source();
   std::string name = src.identifier().substr(sizeof(kPrefix) - 1);
   if (name.empty()) return absl::InvalidArgumentError("local source without a name");
   KILN_ASSIGN_OR_RETURN(std::string dir, s.LocalDir(name));
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> include,
-                        PatternAttr(src, "local.includepattern"));
+  KILN_ASSIGN_OR_RETURN(std::vector<std::string> include, PatternAttr(src, "local.includepattern"));
   KILN_ASSIGN_OR_RETURN(std::vector<std::string> exclude,
                         PatternAttr(src, "local.excludepatterns"));
   KILN_ASSIGN_OR_RETURN(std::vector<std::string> follow, PatternAttr(src, "local.followpaths"));

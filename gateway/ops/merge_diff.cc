@@ -45,8 +45,8 @@ class DiffRunner : public solver::OpRunner {
 
 absl::Status CheckInput(const solver::Vertex& v, int64_t i, const char* what) {
   if (i >= -1 && i < v.op.inputs_size()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(what, " refers to input ", i, ", but the op has ",
-                                                 v.op.inputs_size()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " refers to input ", i, ", but the op has ", v.op.inputs_size()));
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "gateway/ops/ops.h"
 
 #include "absl/strings/match.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/ops/internal.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "sdk/base/digest.h"
 
 namespace kiln::ops {
@@ -14,10 +14,9 @@ absl::StatusOr<std::string> LocalSession::LocalDir(const std::string& name) cons
   if (it != dirs_.end()) return it->second;
   std::string known;
   for (const auto& [n, _] : dirs_) absl::StrAppend(&known, known.empty() ? "" : ", ", n);
-  return absl::NotFoundError(absl::StrCat("local directory \"", name,
-                                          "\" was not shared with this build (shared: ",
-                                          known.empty() ? "none" : known,
-                                          "); pass --local ", name, "=DIR"));
+  return absl::NotFoundError(
+      absl::StrCat("local directory \"", name, "\" was not shared with this build (shared: ",
+                   known.empty() ? "none" : known, "); pass --local ", name, "=DIR"));
 }
 
 std::string OpDigest(std::string_view kind, const pb::Op& op) {
@@ -68,7 +67,7 @@ class Resolver : public solver::OpResolver {
 
  private:
   absl::StatusOr<std::unique_ptr<solver::OpRunner>> ResolveSource(const solver::Vertex& v,
-                                                                   const solver::Session& s) {
+                                                                  const solver::Session& s) {
     const std::string& id = v.op.source().identifier();
     if (absl::StartsWith(id, "local://")) return ops_internal::NewLocalRunner(v, s, options_);
     if (absl::StartsWith(id, "http://") || absl::StartsWith(id, "https://")) {
@@ -76,12 +75,13 @@ class Resolver : public solver::OpResolver {
     }
     if (absl::StartsWith(id, "git://")) return ops_internal::NewGitRunner(v);
     if (absl::StartsWith(id, "docker-image://")) {
-      return absl::UnimplementedError(absl::StrCat(
-          "image source ", id, ": the image store comes with the container work and is not in "
-          "this kiln yet"));
+      return absl::UnimplementedError(
+          absl::StrCat("image source ", id,
+                       ": the image store comes with the container work and is not in "
+                       "this kiln yet"));
     }
-    return absl::InvalidArgumentError(absl::StrCat("unknown source identifier \"", id,
-                                                   "\" (want local://, http(s)://, git://)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown source identifier \"", id, "\" (want local://, http(s)://, git://)"));
   }
 
   OpsOptions options_;

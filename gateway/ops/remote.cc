@@ -82,7 +82,7 @@ class GitRunner : public solver::OpRunner {
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext& ctx) override {
     KILN_ASSIGN_OR_RETURN(ops::GitRef ref, ops::ResolveGitRef(req_.remote, req_.ref,
-                                                           [&] { return ctx.cancelled(); }));
+                                                              [&] { return ctx.cancelled(); }));
     commit_ = ref.commit;
     Sha256 h;
     h.UpdateField("git");

@@ -15,9 +15,7 @@
 namespace kiln::progress {
 namespace {
 
-std::string Seconds(absl::Duration d) {
-  return absl::StrFormat("%.3fs", absl::ToDoubleSeconds(d));
-}
+std::string Seconds(absl::Duration d) { return absl::StrFormat("%.3fs", absl::ToDoubleSeconds(d)); }
 
 // Numbers vertices in the order they first appear, as docker build does.
 class Numbering {
@@ -74,12 +72,12 @@ class JsonPrinter : public Printer {
   explicit JsonPrinter(FILE* out) : out_(out) {}
   void Emit(const Event& e) override {
     std::string line;
-    std::string common = absl::StrCat("\"vertex\":", JsonQuote(e.vertex), ",\"name\":",
-                                      JsonQuote(e.name));
+    std::string common =
+        absl::StrCat("\"vertex\":", JsonQuote(e.vertex), ",\"name\":", JsonQuote(e.name));
     switch (e.kind) {
       case Event::Kind::kStarted:
-        line = absl::StrCat("{\"type\":\"started\",", common, ",\"started\":",
-                            JsonQuote(absl::FormatTime(e.started)), "}");
+        line = absl::StrCat("{\"type\":\"started\",", common,
+                            ",\"started\":", JsonQuote(absl::FormatTime(e.started)), "}");
         break;
       case Event::Kind::kCompleted:
         line = absl::StrCat(
@@ -127,8 +125,8 @@ class TtyPrinter : public Printer {
         running_.erase(n);
         ++done_;
         std::string status = !e.error.empty() ? "ERROR"
-                             : e.cached      ? "CACHED"
-                                             : Seconds(e.completed - e.started);
+                             : e.cached       ? "CACHED"
+                                              : Seconds(e.completed - e.started);
         finished_.push_back(absl::StrFormat(" => #%d %-60s %s", n, e.name.substr(0, 60), status));
         if (!e.error.empty()) finished_.push_back("    " + e.error);
         break;
@@ -177,9 +175,9 @@ class TtyPrinter : public Printer {
     finished_.clear();
     absl::Time now = absl::Now();
     drawn_ = 0;
-    absl::StrAppend(&s, absl::StrFormat("[+] Building %.1fs (%d done)%s\n",
-                                        absl::ToDoubleSeconds(now - start_), done_,
-                                        final ? " FINISHED" : ""));
+    absl::StrAppend(
+        &s, absl::StrFormat("[+] Building %.1fs (%d done)%s\n", absl::ToDoubleSeconds(now - start_),
+                            done_, final ? " FINISHED" : ""));
     ++drawn_;
     if (!final) {
       for (const auto& [n, r] : running_) {

@@ -81,8 +81,8 @@ std::string Summarize(const pb::Op& op) {
             parts.push_back("rm " + a.rm().path());
             break;
           case pb::FileAction::kSymlink:
-            parts.push_back(absl::StrCat("symlink ", a.symlink().oldpath(), " -> ",
-                                         a.symlink().newpath()));
+            parts.push_back(
+                absl::StrCat("symlink ", a.symlink().oldpath(), " -> ", a.symlink().newpath()));
             break;
           default:
             parts.push_back("unknown file action");
@@ -107,8 +107,8 @@ absl::StatusOr<Graph> BuildGraph(const std::map<std::string, pb::Op>& ops,
                                  const pb::Source& source) {
   for (const auto& [digest, md] : metadata) {
     if (!ops.count(digest)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("definition metadata names op ", digest, ", which is not in the definition"));
+      return absl::InvalidArgumentError(absl::StrCat("definition metadata names op ", digest,
+                                                     ", which is not in the definition"));
     }
   }
   const pb::Op& term = ops.at(terminal);
@@ -119,9 +119,10 @@ absl::StatusOr<Graph> BuildGraph(const std::map<std::string, pb::Op>& ops,
   }
   Graph g;
   g.source = source;
-  std::map<std::string, int> index;      // digest -> vertex index, once placed
-  std::map<std::string, int> state;      // 1 = on the DFS stack
-  std::function<absl::Status(const std::string&)> visit = [&](const std::string& d) -> absl::Status {
+  std::map<std::string, int> index;  // digest -> vertex index, once placed
+  std::map<std::string, int> state;  // 1 = on the DFS stack
+  std::function<absl::Status(const std::string&)> visit =
+      [&](const std::string& d) -> absl::Status {
     if (index.count(d)) return absl::OkStatus();
     const pb::Op& op = ops.at(d);
     std::string name = Describe(d, op, metadata);
@@ -146,10 +147,9 @@ absl::StatusOr<Graph> BuildGraph(const std::map<std::string, pb::Op>& ops,
       KILN_RETURN_IF_ERROR(visit(in.digest()));
       int from = index.at(in.digest());
       if (in.index() < 0 || in.index() >= g.vertices[from].num_outputs) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("op ", Short(d), " (", name, ") input ", i, " asks for output ",
-                         in.index(), " of op ", Short(in.digest()), ", which has ",
-                         g.vertices[from].num_outputs));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "op ", Short(d), " (", name, ") input ", i, " asks for output ", in.index(), " of op ",
+            Short(in.digest()), ", which has ", g.vertices[from].num_outputs));
       }
       v.inputs.push_back({from, in.index()});
     }
@@ -173,10 +173,9 @@ absl::StatusOr<Graph> BuildGraph(const std::map<std::string, pb::Op>& ops,
   KILN_RETURN_IF_ERROR(visit(result.digest()));
   int from = index.at(result.digest());
   if (result.index() < 0 || result.index() >= g.vertices[from].num_outputs) {
-    return absl::InvalidArgumentError(absl::StrCat("the terminal op asks for output ",
-                                                   result.index(), " of op ",
-                                                   Short(result.digest()), ", which has ",
-                                                   g.vertices[from].num_outputs));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the terminal op asks for output ", result.index(), " of op ",
+                     Short(result.digest()), ", which has ", g.vertices[from].num_outputs));
   }
   g.result = InputRef{from, result.index()};
   return g;
@@ -194,9 +193,8 @@ absl::StatusOr<Graph> LoadDefinition(const pb::Definition& def) {
   for (int i = 0; i < def.def_size(); ++i) {
     pb::Op op;
     if (!op.ParseFromString(def.def(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("definition op #", i, " is not a valid pb.Op (", def.def(i).size(),
-                       " bytes)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "definition op #", i, " is not a valid pb.Op (", def.def(i).size(), " bytes)"));
     }
     terminal = DigestOf(def.def(i));
     ops.emplace(terminal, std::move(op));
@@ -208,8 +206,8 @@ absl::StatusOr<Graph> LoadDefinition(const pb::Definition& def) {
 absl::StatusOr<Graph> LoadDefinitionBytes(std::string_view bytes) {
   pb::Definition def;
   if (!def.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a serialized pb.Definition (", bytes.size(), " bytes could not be parsed)"));
+    return absl::InvalidArgumentError(absl::StrCat("not a serialized pb.Definition (", bytes.size(),
+                                                   " bytes could not be parsed)"));
   }
   return LoadDefinition(def);
 }

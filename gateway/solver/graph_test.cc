@@ -120,8 +120,8 @@ TEST(GraphTest, DetectsCycle) {
   a.mutable_merge()->add_inputs()->set_input(0);
   b.add_inputs()->set_digest("sha256:a");
   b.mutable_merge()->add_inputs()->set_input(0);
-  std::map<std::string, pb::Op> ops = {{"sha256:a", a}, {"sha256:b", b},
-                                       {"sha256:t", Terminal("sha256:a")}};
+  std::map<std::string, pb::Op> ops = {
+      {"sha256:a", a}, {"sha256:b", b}, {"sha256:t", Terminal("sha256:a")}};
   auto g = BuildGraph(ops, "sha256:t", {}, pb::Source());
   ASSERT_FALSE(g.ok());
   EXPECT_NE(g.status().message().find("cycle"), std::string::npos) << g.status();

@@ -2,8 +2,8 @@
 
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -93,8 +93,8 @@ struct Solver::Run {
   SolveOptions options;
   std::mutex mu;  // guards what follows, up to `failed` (see Pool on why std::)
   std::condition_variable changed;
-  std::vector<int> pending;  // inputs not done yet
-  std::vector<std::vector<int>> users;           // vertices that read each vertex
+  std::vector<int> pending;             // inputs not done yet
+  std::vector<std::vector<int>> users;  // vertices that read each vertex
   std::vector<std::unique_ptr<OpRunner>> runners;
   std::vector<std::string> keys;
   std::vector<std::vector<cache::Chain>> outputs;
@@ -172,7 +172,8 @@ absl::StatusOr<SolveResult> Solver::Solve(const Graph& graph, const SolveOptions
   }
   for (int v : ready) Schedule(run, v);
   std::unique_lock<std::mutex> lock(run->mu);
-  run->changed.wait(lock, [&] { return run->remaining == 0 || (run->failed.load() && run->active == 0); });
+  run->changed.wait(
+      lock, [&] { return run->remaining == 0 || (run->failed.load() && run->active == 0); });
   if (run->remaining != 0) return run->error;
   // Failing to note the use only makes prune's choice less informed.
   index_->Touch(run->hits).IgnoreError();

@@ -40,8 +40,8 @@ struct SolverOptions {
 
 struct SolveOptions {
   const Session* session = nullptr;
-  progress::Sink* progress = nullptr;  // may be null
-  bool no_cache = false;               // run every vertex; results are still recorded
+  progress::Sink* progress = nullptr;         // may be null
+  bool no_cache = false;                      // run every vertex; results are still recorded
   const std::atomic<bool>* cancel = nullptr;  // set by the caller to stop the solve
 };
 

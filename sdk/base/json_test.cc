@@ -33,7 +33,9 @@ TEST(JsonTest, RejectsMalformedWithOffset) {
 }
 
 TEST(JsonTest, QuoteEscapesControlAndInvalidBytes) {
-  EXPECT_EQ(JsonQuote("a\x01" "b"), "\"a\\u0001b\"");
+  EXPECT_EQ(JsonQuote("a\x01"
+                      "b"),
+            "\"a\\u0001b\"");
   EXPECT_EQ(JsonQuote("\xff"), "\"\\ufffd\"");
   EXPECT_EQ(JsonQuote("<&>"), "\"\\u003c\\u0026\\u003e\"");
 }

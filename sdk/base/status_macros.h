@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define KILN_RETURN_IF_ERROR(expr)                        \
-  do {                                                    \
-    ::absl::Status kiln_status_ = (expr);                 \
-    if (!kiln_status_.ok()) return kiln_status_;          \
+#define KILN_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status kiln_status_ = (expr);        \
+    if (!kiln_status_.ok()) return kiln_status_; \
   } while (0)
 
 #define KILN_STATUS_CONCAT_INNER_(a, b) a##b

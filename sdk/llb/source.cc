@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "sdk/base/digest.h"
+#include "sdk/base/json.h"
 #include "sdk/llb/image_ref.h"
 #include "sdk/llb/internal/git_url.h"
-#include "sdk/base/json.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/internal/node.h"
 
@@ -231,7 +231,8 @@ State Git(std::string_view url, std::string_view ref, const GitOptions& options)
   SourceSpec spec;
   absl::Status error;
   // An absolute path is a repository on the builder's machine.
-  std::string local = !url.empty() && url[0] == '/' ? absl::StrCat("file://", std::string(url)) : "";
+  std::string local =
+      !url.empty() && url[0] == '/' ? absl::StrCat("file://", std::string(url)) : "";
   absl::StatusOr<llb_internal::GitRemote> remote =
       llb_internal::ParseGitUrl(local.empty() ? url : std::string_view(local));
   if (absl::IsNotFound(remote.status())) {

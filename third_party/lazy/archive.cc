@@ -2,15 +2,16 @@
 // kiln loads it on first use, so a process that never needs it (a
 // cached build) does not pay for loading it and its dependencies.
 
-#include <cstdarg>
-
 #include <archive.h>
 #include <archive_entry.h>
+
+#include <cstdarg>
+
 #include "third_party/lazy/lazy.h"
 
 namespace {
 
-void* Symbol(const char* name) {
+void *Symbol(const char *name) {
   static kiln::lazy::Library lib("libarchive.so.13", "libarchive13");
   return lib.Symbol(name);
 }
@@ -19,313 +20,377 @@ void* Symbol(const char* name) {
 
 extern "C" {
 
-void archive_entry_copy_hardlink(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_copy_hardlink"));
+void archive_entry_copy_hardlink(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_copy_hardlink"));
   fn(a0, a1);
 }
 
-void archive_entry_copy_pathname(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_copy_pathname"));
+void archive_entry_copy_pathname(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_copy_pathname"));
   fn(a0, a1);
 }
 
-void archive_entry_copy_symlink(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_copy_symlink"));
+void archive_entry_copy_symlink(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_copy_symlink"));
   fn(a0, a1);
 }
 
-__LA_MODE_T archive_entry_filetype(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<__LA_MODE_T (*)(struct archive_entry *)>(Symbol("archive_entry_filetype"));
+__LA_MODE_T archive_entry_filetype(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<__LA_MODE_T (*)(struct archive_entry *)>(Symbol("archive_entry_filetype"));
   return fn(a0);
 }
 
-void archive_entry_free(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *)>(Symbol("archive_entry_free"));
+void archive_entry_free(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<void (*)(struct archive_entry *)>(Symbol("archive_entry_free"));
   fn(a0);
 }
 
-la_int64_t archive_entry_gid(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_gid"));
+la_int64_t archive_entry_gid(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_gid"));
   return fn(a0);
 }
 
-const char * archive_entry_gname(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive_entry *)>(Symbol("archive_entry_gname"));
+const char *archive_entry_gname(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_gname"));
   return fn(a0);
 }
 
-const char * archive_entry_hardlink(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive_entry *)>(Symbol("archive_entry_hardlink"));
+const char *archive_entry_hardlink(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_hardlink"));
   return fn(a0);
 }
 
-time_t archive_entry_mtime(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<time_t (*)(struct archive_entry *)>(Symbol("archive_entry_mtime"));
+time_t archive_entry_mtime(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<time_t (*)(struct archive_entry *)>(Symbol("archive_entry_mtime"));
   return fn(a0);
 }
 
-long archive_entry_mtime_nsec(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<long (*)(struct archive_entry *)>(Symbol("archive_entry_mtime_nsec"));
+long archive_entry_mtime_nsec(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<long (*)(struct archive_entry *)>(Symbol("archive_entry_mtime_nsec"));
   return fn(a0);
 }
 
-struct archive_entry * archive_entry_new(void) {
-  static const auto fn = reinterpret_cast<struct archive_entry * (*)(void)>(Symbol("archive_entry_new"));
+struct archive_entry *archive_entry_new(void) {
+  static const auto fn =
+      reinterpret_cast<struct archive_entry *(*)(void)>(Symbol("archive_entry_new"));
   return fn();
 }
 
-const char * archive_entry_pathname(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive_entry *)>(Symbol("archive_entry_pathname"));
+const char *archive_entry_pathname(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_pathname"));
   return fn(a0);
 }
 
-__LA_MODE_T archive_entry_perm(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<__LA_MODE_T (*)(struct archive_entry *)>(Symbol("archive_entry_perm"));
+__LA_MODE_T archive_entry_perm(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<__LA_MODE_T (*)(struct archive_entry *)>(Symbol("archive_entry_perm"));
   return fn(a0);
 }
 
-dev_t archive_entry_rdevmajor(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<dev_t (*)(struct archive_entry *)>(Symbol("archive_entry_rdevmajor"));
+dev_t archive_entry_rdevmajor(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<dev_t (*)(struct archive_entry *)>(Symbol("archive_entry_rdevmajor"));
   return fn(a0);
 }
 
-dev_t archive_entry_rdevminor(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<dev_t (*)(struct archive_entry *)>(Symbol("archive_entry_rdevminor"));
+dev_t archive_entry_rdevminor(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<dev_t (*)(struct archive_entry *)>(Symbol("archive_entry_rdevminor"));
   return fn(a0);
 }
 
-void archive_entry_set_filetype(struct archive_entry * a0, unsigned int a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, unsigned int)>(Symbol("archive_entry_set_filetype"));
+void archive_entry_set_filetype(struct archive_entry *a0, unsigned int a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, unsigned int)>(
+      Symbol("archive_entry_set_filetype"));
   fn(a0, a1);
 }
 
-void archive_entry_set_gid(struct archive_entry * a0, la_int64_t a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(Symbol("archive_entry_set_gid"));
+void archive_entry_set_gid(struct archive_entry *a0, la_int64_t a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(
+      Symbol("archive_entry_set_gid"));
   fn(a0, a1);
 }
 
-void archive_entry_set_gname(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_set_gname"));
+void archive_entry_set_gname(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_set_gname"));
   fn(a0, a1);
 }
 
-void archive_entry_set_mtime(struct archive_entry * a0, time_t a1, long a2) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, time_t, long)>(Symbol("archive_entry_set_mtime"));
+void archive_entry_set_mtime(struct archive_entry *a0, time_t a1, long a2) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, time_t, long)>(
+      Symbol("archive_entry_set_mtime"));
   fn(a0, a1, a2);
 }
 
-void archive_entry_set_pathname(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_set_pathname"));
+void archive_entry_set_pathname(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_set_pathname"));
   fn(a0, a1);
 }
 
-void archive_entry_set_perm(struct archive_entry * a0, __LA_MODE_T a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(Symbol("archive_entry_set_perm"));
+void archive_entry_set_perm(struct archive_entry *a0, __LA_MODE_T a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(
+      Symbol("archive_entry_set_perm"));
   fn(a0, a1);
 }
 
-void archive_entry_set_rdevmajor(struct archive_entry * a0, dev_t a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(Symbol("archive_entry_set_rdevmajor"));
+void archive_entry_set_rdevmajor(struct archive_entry *a0, dev_t a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(
+      Symbol("archive_entry_set_rdevmajor"));
   fn(a0, a1);
 }
 
-void archive_entry_set_rdevminor(struct archive_entry * a0, dev_t a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(Symbol("archive_entry_set_rdevminor"));
+void archive_entry_set_rdevminor(struct archive_entry *a0, dev_t a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(
+      Symbol("archive_entry_set_rdevminor"));
   fn(a0, a1);
 }
 
-void archive_entry_set_size(struct archive_entry * a0, la_int64_t a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(Symbol("archive_entry_set_size"));
+void archive_entry_set_size(struct archive_entry *a0, la_int64_t a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(
+      Symbol("archive_entry_set_size"));
   fn(a0, a1);
 }
 
-void archive_entry_set_symlink(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_set_symlink"));
+void archive_entry_set_symlink(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_set_symlink"));
   fn(a0, a1);
 }
 
-void archive_entry_set_uid(struct archive_entry * a0, la_int64_t a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(Symbol("archive_entry_set_uid"));
+void archive_entry_set_uid(struct archive_entry *a0, la_int64_t a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, la_int64_t)>(
+      Symbol("archive_entry_set_uid"));
   fn(a0, a1);
 }
 
-void archive_entry_set_uname(struct archive_entry * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(Symbol("archive_entry_set_uname"));
+void archive_entry_set_uname(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_set_uname"));
   fn(a0, a1);
 }
 
-la_int64_t archive_entry_size(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_size"));
+la_int64_t archive_entry_size(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_size"));
   return fn(a0);
 }
 
-const char * archive_entry_symlink(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive_entry *)>(Symbol("archive_entry_symlink"));
+const char *archive_entry_symlink(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_symlink"));
   return fn(a0);
 }
 
-la_int64_t archive_entry_uid(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_uid"));
+la_int64_t archive_entry_uid(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<la_int64_t (*)(struct archive_entry *)>(Symbol("archive_entry_uid"));
   return fn(a0);
 }
 
-const char * archive_entry_uname(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive_entry *)>(Symbol("archive_entry_uname"));
+const char *archive_entry_uname(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_uname"));
   return fn(a0);
 }
 
-void archive_entry_xattr_add_entry(struct archive_entry * a0, const char * a1, const void * a2, size_t a3) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *, const void *, size_t)>(Symbol("archive_entry_xattr_add_entry"));
+void archive_entry_xattr_add_entry(struct archive_entry *a0, const char *a1, const void *a2,
+                                   size_t a3) {
+  static const auto fn =
+      reinterpret_cast<void (*)(struct archive_entry *, const char *, const void *, size_t)>(
+          Symbol("archive_entry_xattr_add_entry"));
   fn(a0, a1, a2, a3);
 }
 
-int archive_entry_xattr_next(struct archive_entry * a0, const char ** a1, const void ** a2, size_t * a3) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive_entry *, const char **, const void **, size_t *)>(Symbol("archive_entry_xattr_next"));
+int archive_entry_xattr_next(struct archive_entry *a0, const char **a1, const void **a2,
+                             size_t *a3) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive_entry *, const char **, const void **, size_t *)>(
+          Symbol("archive_entry_xattr_next"));
   return fn(a0, a1, a2, a3);
 }
 
-int archive_entry_xattr_reset(struct archive_entry * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive_entry *)>(Symbol("archive_entry_xattr_reset"));
+int archive_entry_xattr_reset(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive_entry *)>(Symbol("archive_entry_xattr_reset"));
   return fn(a0);
 }
 
-const char * archive_error_string(struct archive * a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(struct archive *)>(Symbol("archive_error_string"));
+const char *archive_error_string(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<const char *(*)(struct archive *)>(Symbol("archive_error_string"));
   return fn(a0);
 }
 
-int archive_format(struct archive * a0) {
+int archive_format(struct archive *a0) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_format"));
   return fn(a0);
 }
 
-la_ssize_t archive_read_data(struct archive * a0, void * a1, size_t a2) {
-  static const auto fn = reinterpret_cast<la_ssize_t (*)(struct archive *, void *, size_t)>(Symbol("archive_read_data"));
+la_ssize_t archive_read_data(struct archive *a0, void *a1, size_t a2) {
+  static const auto fn = reinterpret_cast<la_ssize_t (*)(struct archive *, void *, size_t)>(
+      Symbol("archive_read_data"));
   return fn(a0, a1, a2);
 }
 
-int archive_read_data_block(struct archive * a0, const void ** a1, size_t * a2, la_int64_t * a3) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, const void **, size_t *, la_int64_t *)>(Symbol("archive_read_data_block"));
+int archive_read_data_block(struct archive *a0, const void **a1, size_t *a2, la_int64_t *a3) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, const void **, size_t *, la_int64_t *)>(
+          Symbol("archive_read_data_block"));
   return fn(a0, a1, a2, a3);
 }
 
-int archive_read_free(struct archive * a0) {
+int archive_read_free(struct archive *a0) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_free"));
   return fn(a0);
 }
 
-struct archive * archive_read_new(void) {
-  static const auto fn = reinterpret_cast<struct archive * (*)(void)>(Symbol("archive_read_new"));
+struct archive *archive_read_new(void) {
+  static const auto fn = reinterpret_cast<struct archive *(*)(void)>(Symbol("archive_read_new"));
   return fn();
 }
 
-int archive_read_next_header(struct archive * a0, struct archive_entry ** a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, struct archive_entry **)>(Symbol("archive_read_next_header"));
+int archive_read_next_header(struct archive *a0, struct archive_entry **a1) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *, struct archive_entry **)>(
+      Symbol("archive_read_next_header"));
   return fn(a0, a1);
 }
 
-int archive_read_open_filename(struct archive * a0, const char * a1, size_t a2) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *, size_t)>(Symbol("archive_read_open_filename"));
+int archive_read_open_filename(struct archive *a0, const char *a1, size_t a2) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *, size_t)>(
+      Symbol("archive_read_open_filename"));
   return fn(a0, a1, a2);
 }
 
-int archive_read_support_filter_bzip2(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_bzip2"));
+int archive_read_support_filter_bzip2(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_bzip2"));
   return fn(a0);
 }
 
-int archive_read_support_filter_gzip(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_gzip"));
+int archive_read_support_filter_gzip(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_gzip"));
   return fn(a0);
 }
 
-int archive_read_support_filter_xz(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_xz"));
+int archive_read_support_filter_xz(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_xz"));
   return fn(a0);
 }
 
-int archive_read_support_filter_zstd(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_zstd"));
+int archive_read_support_filter_zstd(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_filter_zstd"));
   return fn(a0);
 }
 
-int archive_read_support_format_tar(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_format_tar"));
+int archive_read_support_format_tar(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_format_tar"));
   return fn(a0);
 }
 
-int archive_write_add_filter_gzip(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_add_filter_gzip"));
+int archive_write_add_filter_gzip(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_add_filter_gzip"));
   return fn(a0);
 }
 
-int archive_write_close(struct archive * a0) {
+int archive_write_close(struct archive *a0) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_close"));
   return fn(a0);
 }
 
-la_ssize_t archive_write_data(struct archive * a0, const void * a1, size_t a2) {
-  static const auto fn = reinterpret_cast<la_ssize_t (*)(struct archive *, const void *, size_t)>(Symbol("archive_write_data"));
+la_ssize_t archive_write_data(struct archive *a0, const void *a1, size_t a2) {
+  static const auto fn = reinterpret_cast<la_ssize_t (*)(struct archive *, const void *, size_t)>(
+      Symbol("archive_write_data"));
   return fn(a0, a1, a2);
 }
 
-la_ssize_t archive_write_data_block(struct archive * a0, const void * a1, size_t a2, la_int64_t a3) {
-  static const auto fn = reinterpret_cast<la_ssize_t (*)(struct archive *, const void *, size_t, la_int64_t)>(Symbol("archive_write_data_block"));
+la_ssize_t archive_write_data_block(struct archive *a0, const void *a1, size_t a2, la_int64_t a3) {
+  static const auto fn =
+      reinterpret_cast<la_ssize_t (*)(struct archive *, const void *, size_t, la_int64_t)>(
+          Symbol("archive_write_data_block"));
   return fn(a0, a1, a2, a3);
 }
 
-struct archive * archive_write_disk_new(void) {
-  static const auto fn = reinterpret_cast<struct archive * (*)(void)>(Symbol("archive_write_disk_new"));
+struct archive *archive_write_disk_new(void) {
+  static const auto fn =
+      reinterpret_cast<struct archive *(*)(void)>(Symbol("archive_write_disk_new"));
   return fn();
 }
 
-int archive_write_disk_set_options(struct archive * a0, int a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_disk_set_options"));
+int archive_write_disk_set_options(struct archive *a0, int a1) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_disk_set_options"));
   return fn(a0, a1);
 }
 
-int archive_write_finish_entry(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_finish_entry"));
+int archive_write_finish_entry(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_finish_entry"));
   return fn(a0);
 }
 
-int archive_write_free(struct archive * a0) {
+int archive_write_free(struct archive *a0) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_free"));
   return fn(a0);
 }
 
-int archive_write_header(struct archive * a0, struct archive_entry * a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, struct archive_entry *)>(Symbol("archive_write_header"));
+int archive_write_header(struct archive *a0, struct archive_entry *a1) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *, struct archive_entry *)>(
+      Symbol("archive_write_header"));
   return fn(a0, a1);
 }
 
-struct archive * archive_write_new(void) {
-  static const auto fn = reinterpret_cast<struct archive * (*)(void)>(Symbol("archive_write_new"));
+struct archive *archive_write_new(void) {
+  static const auto fn = reinterpret_cast<struct archive *(*)(void)>(Symbol("archive_write_new"));
   return fn();
 }
 
-int archive_write_open_fd(struct archive * a0, int a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_open_fd"));
+int archive_write_open_fd(struct archive *a0, int a1) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_open_fd"));
   return fn(a0, a1);
 }
 
-int archive_write_open_filename(struct archive * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *)>(Symbol("archive_write_open_filename"));
+int archive_write_open_filename(struct archive *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *)>(
+      Symbol("archive_write_open_filename"));
   return fn(a0, a1);
 }
 
-int archive_write_set_bytes_in_last_block(struct archive * a0, int a1) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_set_bytes_in_last_block"));
+int archive_write_set_bytes_in_last_block(struct archive *a0, int a1) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *, int)>(
+      Symbol("archive_write_set_bytes_in_last_block"));
   return fn(a0, a1);
 }
 
-int archive_write_set_format_option(struct archive * a0, const char * a1, const char * a2, const char * a3) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *, const char *, const char *)>(Symbol("archive_write_set_format_option"));
+int archive_write_set_format_option(struct archive *a0, const char *a1, const char *a2,
+                                    const char *a3) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, const char *, const char *, const char *)>(
+          Symbol("archive_write_set_format_option"));
   return fn(a0, a1, a2, a3);
 }
 
-int archive_write_set_format_pax_restricted(struct archive * a0) {
-  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_set_format_pax_restricted"));
+int archive_write_set_format_pax_restricted(struct archive *a0) {
+  static const auto fn = reinterpret_cast<int (*)(struct archive *)>(
+      Symbol("archive_write_set_format_pax_restricted"));
   return fn(a0);
 }
 

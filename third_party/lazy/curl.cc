@@ -3,14 +3,15 @@
 // cached build) does not pay for loading it and its dependencies.
 
 #define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
 #include <cstdarg>
 
-#include <curl/curl.h>
 #include "third_party/lazy/lazy.h"
 
 namespace {
 
-void* Symbol(const char* name) {
+void *Symbol(const char *name) {
   static kiln::lazy::Library lib("libcurl.so.4", "libcurl4");
   return lib.Symbol(name);
 }
@@ -19,51 +20,54 @@ void* Symbol(const char* name) {
 
 extern "C" {
 
-void curl_easy_cleanup(CURL * a0) {
+void curl_easy_cleanup(CURL *a0) {
   static const auto fn = reinterpret_cast<void (*)(CURL *)>(Symbol("curl_easy_cleanup"));
   fn(a0);
 }
 
-CURLcode curl_easy_getinfo(CURL * a0, CURLINFO a1, ...) {
+CURLcode curl_easy_getinfo(CURL *a0, CURLINFO a1, ...) {
   va_list ap;
   va_start(ap, a1);
-  void* kiln_vararg = va_arg(ap, void*);
+  void *kiln_vararg = va_arg(ap, void *);
   va_end(ap);
-  static const auto fn = reinterpret_cast<CURLcode (*)(CURL *, CURLINFO, ...)>(Symbol("curl_easy_getinfo"));
+  static const auto fn =
+      reinterpret_cast<CURLcode (*)(CURL *, CURLINFO, ...)>(Symbol("curl_easy_getinfo"));
   return fn(a0, a1, kiln_vararg);
 }
 
-CURL * curl_easy_init(void) {
-  static const auto fn = reinterpret_cast<CURL * (*)(void)>(Symbol("curl_easy_init"));
+CURL *curl_easy_init(void) {
+  static const auto fn = reinterpret_cast<CURL *(*)(void)>(Symbol("curl_easy_init"));
   return fn();
 }
 
-CURLcode curl_easy_perform(CURL * a0) {
+CURLcode curl_easy_perform(CURL *a0) {
   static const auto fn = reinterpret_cast<CURLcode (*)(CURL *)>(Symbol("curl_easy_perform"));
   return fn(a0);
 }
 
-CURLcode curl_easy_setopt(CURL * a0, CURLoption a1, ...) {
+CURLcode curl_easy_setopt(CURL *a0, CURLoption a1, ...) {
   va_list ap;
   va_start(ap, a1);
-  void* kiln_vararg = va_arg(ap, void*);
+  void *kiln_vararg = va_arg(ap, void *);
   va_end(ap);
-  static const auto fn = reinterpret_cast<CURLcode (*)(CURL *, CURLoption, ...)>(Symbol("curl_easy_setopt"));
+  static const auto fn =
+      reinterpret_cast<CURLcode (*)(CURL *, CURLoption, ...)>(Symbol("curl_easy_setopt"));
   return fn(a0, a1, kiln_vararg);
 }
 
-const char * curl_easy_strerror(CURLcode a0) {
-  static const auto fn = reinterpret_cast<const char * (*)(CURLcode)>(Symbol("curl_easy_strerror"));
+const char *curl_easy_strerror(CURLcode a0) {
+  static const auto fn = reinterpret_cast<const char *(*)(CURLcode)>(Symbol("curl_easy_strerror"));
   return fn(a0);
 }
 
-void curl_free(void * a0) {
+void curl_free(void *a0) {
   static const auto fn = reinterpret_cast<void (*)(void *)>(Symbol("curl_free"));
   fn(a0);
 }
 
-time_t curl_getdate(const char * a0, const time_t * a1) {
-  static const auto fn = reinterpret_cast<time_t (*)(const char *, const time_t *)>(Symbol("curl_getdate"));
+time_t curl_getdate(const char *a0, const time_t *a1) {
+  static const auto fn =
+      reinterpret_cast<time_t (*)(const char *, const time_t *)>(Symbol("curl_getdate"));
   return fn(a0, a1);
 }
 
@@ -72,33 +76,39 @@ CURLcode curl_global_init(long a0) {
   return fn(a0);
 }
 
-struct curl_slist * curl_slist_append(struct curl_slist * a0, const char * a1) {
-  static const auto fn = reinterpret_cast<struct curl_slist * (*)(struct curl_slist *, const char *)>(Symbol("curl_slist_append"));
+struct curl_slist *curl_slist_append(struct curl_slist *a0, const char *a1) {
+  static const auto fn =
+      reinterpret_cast<struct curl_slist *(*)(struct curl_slist *, const char *)>(
+          Symbol("curl_slist_append"));
   return fn(a0, a1);
 }
 
-void curl_slist_free_all(struct curl_slist * a0) {
-  static const auto fn = reinterpret_cast<void (*)(struct curl_slist *)>(Symbol("curl_slist_free_all"));
+void curl_slist_free_all(struct curl_slist *a0) {
+  static const auto fn =
+      reinterpret_cast<void (*)(struct curl_slist *)>(Symbol("curl_slist_free_all"));
   fn(a0);
 }
 
-CURLU * curl_url(void) {
-  static const auto fn = reinterpret_cast<CURLU * (*)(void)>(Symbol("curl_url"));
+CURLU *curl_url(void) {
+  static const auto fn = reinterpret_cast<CURLU *(*)(void)>(Symbol("curl_url"));
   return fn();
 }
 
-void curl_url_cleanup(CURLU * a0) {
+void curl_url_cleanup(CURLU *a0) {
   static const auto fn = reinterpret_cast<void (*)(CURLU *)>(Symbol("curl_url_cleanup"));
   fn(a0);
 }
 
-CURLUcode curl_url_get(CURLU * a0, CURLUPart a1, char ** a2, unsigned int a3) {
-  static const auto fn = reinterpret_cast<CURLUcode (*)(CURLU *, CURLUPart, char **, unsigned int)>(Symbol("curl_url_get"));
+CURLUcode curl_url_get(CURLU *a0, CURLUPart a1, char **a2, unsigned int a3) {
+  static const auto fn = reinterpret_cast<CURLUcode (*)(CURLU *, CURLUPart, char **, unsigned int)>(
+      Symbol("curl_url_get"));
   return fn(a0, a1, a2, a3);
 }
 
-CURLUcode curl_url_set(CURLU * a0, CURLUPart a1, const char * a2, unsigned int a3) {
-  static const auto fn = reinterpret_cast<CURLUcode (*)(CURLU *, CURLUPart, const char *, unsigned int)>(Symbol("curl_url_set"));
+CURLUcode curl_url_set(CURLU *a0, CURLUPart a1, const char *a2, unsigned int a3) {
+  static const auto fn =
+      reinterpret_cast<CURLUcode (*)(CURLU *, CURLUPart, const char *, unsigned int)>(
+          Symbol("curl_url_set"));
   return fn(a0, a1, a2, a3);
 }
 

@@ -28,8 +28,8 @@ std::string Trimmed(const std::string& path) {
 absl::Status CheckDirExists(const std::string& dir, const std::string& dest) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::NotFoundError(absl::StrCat("export: the directory of ", dest,
-                                            " (", dir, ") does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("export: the directory of ", dest, " (", dir, ") does not exist"));
   }
   return absl::OkStatus();
 }
@@ -54,17 +54,14 @@ absl::StatusOr<TempFile> TempFile::CreateBeside(const std::string& dest) {
   if (absl::Status s = CheckDirExists(dir, dest); !s.ok()) return s;
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string path = absl::StrFormat("%s/.%s.kiln-tmp-%08x%08x", dir,
-                                       BaseName(dest), rd(), rd());
+    std::string path = absl::StrFormat("%s/.%s.kiln-tmp-%08x%08x", dir, BaseName(dest), rd(), rd());
     // O_CREAT with 0666 lets the umask decide the final mode, as for any
     // file a user's tool would create.
-    int fd =
-        ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return TempFile(fd, std::move(path));
     if (errno != EEXIST) return ErrnoError("export: cannot create", path);
   }
-  return absl::InternalError(
-      absl::StrCat("export: no free temporary name beside ", dest));
+  return absl::InternalError(absl::StrCat("export: no free temporary name beside ", dest));
 }
 
 TempFile::TempFile(TempFile&& o) noexcept
@@ -80,8 +77,7 @@ absl::Status TempFile::Commit(const std::string& dest) {
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return ErrnoError("export: cannot close", path_);
   if (::rename(path_.c_str(), dest.c_str()) != 0) {
-    return ErrnoError(absl::StrCat("export: cannot rename ", path_, " to"),
-                      dest);
+    return ErrnoError(absl::StrCat("export: cannot rename ", path_, " to"), dest);
   }
   path_.clear();
   return absl::OkStatus();
@@ -90,10 +86,8 @@ absl::Status TempFile::Commit(const std::string& dest) {
 absl::StatusOr<std::string> MakeStagingDir(const std::string& dest) {
   const std::string dir = DirName(dest);
   if (absl::Status s = CheckDirExists(dir, dest); !s.ok()) return s;
-  std::string tmpl =
-      absl::StrCat(dir, "/.", BaseName(dest), ".kiln-tmp-XXXXXX");
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    return ErrnoError("export: cannot create", tmpl);
+  std::string tmpl = absl::StrCat(dir, "/.", BaseName(dest), ".kiln-tmp-XXXXXX");
+  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoError("export: cannot create", tmpl);
   return tmpl;
 }
 
@@ -101,8 +95,7 @@ absl::Status MakeDirs(const std::string& dir, mode_t mode) {
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        absl::StrCat("export: ", dir, " is not a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("export: ", dir, " is not a directory"));
   }
   const std::string parent = DirName(dir);
   if (parent != dir) {
@@ -118,8 +111,7 @@ absl::Status RemoveAll(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);
   if (ec) {
-    return absl::InternalError(
-        absl::StrCat("export: cannot remove ", path, ": ", ec.message()));
+    return absl::InternalError(absl::StrCat("export: cannot remove ", path, ": ", ec.message()));
   }
   return absl::OkStatus();
 }

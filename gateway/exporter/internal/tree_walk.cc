@@ -36,8 +36,7 @@ absl::StatusOr<std::vector<std::string>> SortedNames(const std::string& dir) {
   return names;
 }
 
-absl::StatusOr<std::string> ReadLink(const std::string& path,
-                                     size_t size_hint) {
+absl::StatusOr<std::string> ReadLink(const std::string& path, size_t size_hint) {
   std::string buf(size_hint + 1, '\0');
   for (;;) {
     ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
@@ -75,14 +74,12 @@ class Walker {
  private:
   absl::Status Describe(TreeEntry& e) {
     if (S_ISLNK(e.st.st_mode)) {
-      KILN_ASSIGN_OR_RETURN(e.symlink_target,
-                            ReadLink(e.full_path, e.st.st_size));
+      KILN_ASSIGN_OR_RETURN(e.symlink_target, ReadLink(e.full_path, e.st.st_size));
     }
     // Hard-linked symlinks stay symlinks, as fsutil's readlink overrides
     // the link name it records for them.
     if (!S_ISDIR(e.st.st_mode) && !S_ISLNK(e.st.st_mode) && e.st.st_nlink > 1) {
-      auto [it, inserted] =
-          first_path_.try_emplace({e.st.st_dev, e.st.st_ino}, e.path);
+      auto [it, inserted] = first_path_.try_emplace({e.st.st_dev, e.st.st_ino}, e.path);
       if (!inserted) e.hardlink_to = it->second;
     }
     return ReadXattrs(e.full_path, &e.xattrs);
@@ -96,8 +93,7 @@ class Walker {
 }  // namespace
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
-  return absl::InternalError(
-      absl::StrCat(what, " ", path, ": ", strerror(errno)));
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", strerror(errno)));
 }
 
 bool KeepXattr(const std::string& name) {
@@ -111,8 +107,7 @@ absl::Status ReadXattrs(const std::string& path,
   out->clear();
   std::string names(256, '\0');
   ssize_t n;
-  while ((n = ::llistxattr(path.c_str(), names.data(), names.size())) < 0 &&
-         errno == ERANGE) {
+  while ((n = ::llistxattr(path.c_str(), names.data(), names.size())) < 0 && errno == ERANGE) {
     names.resize(names.size() * 4);
   }
   if (n < 0) {
@@ -125,8 +120,7 @@ absl::Status ReadXattrs(const std::string& path,
     if (!KeepXattr(name)) continue;
     std::string value(256, '\0');
     ssize_t len;
-    while ((len = ::lgetxattr(path.c_str(), name.c_str(), value.data(),
-                              value.size())) < 0 &&
+    while ((len = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size())) < 0 &&
            errno == ERANGE) {
       value.resize(value.size() * 4);
     }
@@ -141,18 +135,15 @@ absl::Status ReadXattrs(const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status WalkTree(const std::string& root, TreeVisitor& v,
-                      const WalkOptions& opts) {
+absl::Status WalkTree(const std::string& root, TreeVisitor& v, const WalkOptions& opts) {
   struct stat st;
   if (::stat(root.c_str(), &st) != 0) {
     if (errno == ENOENT)
-      return absl::NotFoundError(
-          absl::StrCat("export: no such directory ", root));
+      return absl::NotFoundError(absl::StrCat("export: no such directory ", root));
     return ErrnoError("cannot stat", root);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("export: ", root, " is not a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("export: ", root, " is not a directory"));
   }
   std::string dir = root;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();

@@ -44,8 +44,7 @@ struct WalkOptions {
 // filepath.WalkDir does. Stops at the first error from `v`. Errors:
 // NotFound / InvalidArgument when `root` is missing / not a directory;
 // Internal when a directory, link or xattr cannot be read.
-absl::Status WalkTree(const std::string& root, TreeVisitor& v,
-                      const WalkOptions& opts = {});
+absl::Status WalkTree(const std::string& root, TreeVisitor& v, const WalkOptions& opts = {});
 
 // Whether an xattr is exported: not security.* (except security.capability)
 // and not trusted.overlay.*.

@@ -38,7 +38,7 @@ struct Spec {
   std::string hostname;
   pb::NetMode network = pb::NetMode::UNSET;  // UNSET is sandboxed like NONE
   bool readonly_rootfs = false;
-  std::string rootfs;  // host path of the root filesystem, writable unless readonly
+  std::string rootfs;         // host path of the root filesystem, writable unless readonly
   std::vector<Mount> mounts;  // in mount order, below the root
 };
 

@@ -14,9 +14,7 @@ namespace kiln::ops {
 
 using CancelFn = std::function<bool()>;
 
-inline bool IsCancelled(const CancelFn& cancelled) {
-  return cancelled && cancelled();
-}
+inline bool IsCancelled(const CancelFn& cancelled) { return cancelled && cancelled(); }
 
 }  // namespace kiln::ops
 

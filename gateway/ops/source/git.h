@@ -73,8 +73,7 @@ struct GitResult {
 // an empty remote or a remote/ref starting with '-'; NotFound when the remote
 // has no such ref or no default branch; Unavailable (with git's last stderr
 // lines) when the remote cannot be read; DeadlineExceeded/Cancelled.
-absl::StatusOr<GitRef> ResolveGitRef(const std::string& remote,
-                                     const std::string& ref,
+absl::StatusOr<GitRef> ResolveGitRef(const std::string& remote, const std::string& ref,
                                      const CancelFn& cancelled = nullptr);
 
 // Fetches the commit `req.ref` names (depth 1 where the remote allows it)
@@ -86,8 +85,7 @@ absl::StatusOr<GitRef> ResolveGitRef(const std::string& remote,
 // does not have and for a missing subdir; InvalidArgument for a subdir that
 // is a file or crosses a symlink; Unavailable when a git step fails.
 // On error the contents of dest_dir are unspecified: callers discard it.
-absl::StatusOr<GitResult> FetchGit(const GitRequest& req,
-                                   const std::string& dest_dir,
+absl::StatusOr<GitResult> FetchGit(const GitRequest& req, const std::string& dest_dir,
                                    const CancelFn& cancelled = nullptr);
 
 // True for a full 40- or 64-digit lowercase hex object name.

@@ -21,8 +21,7 @@ namespace fs = std::filesystem;
 
 std::string MakeTempDir() {
   const char* base = getenv("TEST_TMPDIR");
-  std::string tmpl =
-      absl::StrCat(base != nullptr ? base : "/tmp", "/git-XXXXXX");
+  std::string tmpl = absl::StrCat(base != nullptr ? base : "/tmp", "/git-XXXXXX");
   EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
   return tmpl;
 }
@@ -37,8 +36,8 @@ std::string ReadAll(const std::string& path) {
 // Every path under `dir`, relative, sorted.
 std::vector<std::string> Tree(const std::string& dir) {
   std::vector<std::string> out;
-  for (auto it = fs::recursive_directory_iterator(dir);
-       it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
     out.push_back(it->path().lexically_relative(dir).string());
   }
   std::sort(out.begin(), out.end());
@@ -126,20 +125,16 @@ TEST_F(GitTest, UnknownRefIsNotFound) {
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(s.message().find("no-such-branch"), std::string::npos) << s;
   EXPECT_NE(s.message().find(remote_), std::string::npos) << s;
-  EXPECT_EQ(Fetch("no-such-branch").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Fetch("no-such-branch").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(GitTest, BadRemotesAreRejectedWithGitsReason) {
   absl::Status s = ResolveGitRef(root_ + "/nowhere", "main").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(s.message().find("does not appear to be a git repository"),
-            std::string::npos)
-      << s;
+  EXPECT_NE(s.message().find("does not appear to be a git repository"), std::string::npos) << s;
   EXPECT_EQ(ResolveGitRef("--upload-pack=touch /tmp/x", "main").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ResolveGitRef("", "main").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveGitRef("", "main").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ResolveGitRef(remote_, "--output=x").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -148,9 +143,8 @@ TEST_F(GitTest, FetchesBranchWithoutGitDir) {
   absl::StatusOr<GitResult> r = Fetch("main");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->resolved.commit, c3_);
-  EXPECT_EQ(Tree(dest_), (std::vector<std::string>{"README", "dir", "dir/sub",
-                                                   "dir/sub/file.txt", "link",
-                                                   "linkdir", "run.sh"}));
+  EXPECT_EQ(Tree(dest_), (std::vector<std::string>{"README", "dir", "dir/sub", "dir/sub/file.txt",
+                                                   "link", "linkdir", "run.sh"}));
   EXPECT_EQ(ReadAll(dest_ + "/README"), "three\n");
   struct stat st;
   ASSERT_EQ(::lstat((dest_ + "/run.sh").c_str(), &st), 0);
@@ -237,11 +231,9 @@ TEST_F(GitTest, BadSubdirs) {
   req.subdir = "../../etc";  // clamped to the checkout, as BuildKit does: "etc"
   EXPECT_EQ(Fetch("main", req).status().code(), absl::StatusCode::kNotFound);
   req.subdir = "linkdir";  // a symlink in the repository
-  EXPECT_EQ(Fetch("main", req).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Fetch("main", req).status().code(), absl::StatusCode::kInvalidArgument);
   req.subdir = "README";
-  EXPECT_EQ(Fetch("main", req).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Fetch("main", req).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(GitTest, CommitMTimeAppliesToEveryPath) {
@@ -265,10 +257,8 @@ TEST_F(GitTest, CancelledFetchStops) {
 }
 
 TEST(RedactRemoteTest, HidesPasswordsOnly) {
-  EXPECT_EQ(RedactRemote("https://user:secret@host/r.git"),
-            "https://user:xxxxx@host/r.git");
-  EXPECT_EQ(RedactRemote("https://token@host/r.git"),
-            "https://token@host/r.git");
+  EXPECT_EQ(RedactRemote("https://user:secret@host/r.git"), "https://user:xxxxx@host/r.git");
+  EXPECT_EQ(RedactRemote("https://token@host/r.git"), "https://token@host/r.git");
   EXPECT_EQ(RedactRemote("git@github.com:o/r.git"), "git@github.com:o/r.git");
   EXPECT_EQ(RedactRemote("/local/path"), "/local/path");
 }

@@ -38,8 +38,8 @@ class TempFile {
     std::string path = dir + "/.kiln-http-XXXXXX";
     int fd = ::mkostemp(path.data(), O_CLOEXEC);
     if (fd < 0) {
-      return absl::InternalError(absl::StrCat("http: cannot create a file in ",
-                                              dir, ": ", strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat("http: cannot create a file in ", dir, ": ", strerror(errno)));
     }
     return TempFile(fd, std::move(path));
   }
@@ -55,8 +55,8 @@ class TempFile {
   absl::Status Commit(const std::string& final_path) {
     int fd = std::exchange(fd_, -1);
     if (::close(fd) != 0 || ::rename(path_.c_str(), final_path.c_str()) != 0) {
-      return absl::InternalError(absl::StrCat("http: cannot write ", final_path,
-                                              ": ", strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat("http: cannot write ", final_path, ": ", strerror(errno)));
     }
     path_.clear();
     return absl::OkStatus();
@@ -138,21 +138,17 @@ absl::Status StatusError(long code, const std::string& url) {
   return absl::UnavailableError(msg);
 }
 
-absl::Status CurlError(CURLcode rc, const Transfer& t, const char* errbuf,
-                       const std::string& url) {
+absl::Status CurlError(CURLcode rc, const Transfer& t, const char* errbuf, const std::string& url) {
   if (t.bad_status != 0) return StatusError(t.bad_status, url);
   if (t.write_errno != 0) {
     return absl::InternalError(
-        absl::StrCat("http: writing the body of ", url,
-                     " failed: ", strerror(t.write_errno)));
+        absl::StrCat("http: writing the body of ", url, " failed: ", strerror(t.write_errno)));
   }
   std::string msg =
-      absl::StrCat("http: GET ", url, ": ",
-                   errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+      absl::StrCat("http: GET ", url, ": ", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
   switch (rc) {
     case CURLE_ABORTED_BY_CALLBACK:
-      return absl::CancelledError(
-          absl::StrCat("http: GET ", url, " cancelled"));
+      return absl::CancelledError(absl::StrCat("http: GET ", url, " cancelled"));
     case CURLE_OPERATION_TIMEDOUT:
       return absl::DeadlineExceededError(msg);
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -171,20 +167,17 @@ struct SlistDeleter {
 };
 
 // Configures `c` for `req`; the header list must outlive the transfer.
-std::unique_ptr<curl_slist, SlistDeleter> Configure(CURL* c,
-                                                    const HttpRequest& req,
-                                                    Transfer* t, char* errbuf) {
+std::unique_ptr<curl_slist, SlistDeleter> Configure(CURL* c, const HttpRequest& req, Transfer* t,
+                                                    char* errbuf) {
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(req.max_redirects));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(
-      c, CURLOPT_CONNECTTIMEOUT_MS,
-      static_cast<long>(absl::ToInt64Milliseconds(req.connect_timeout)));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
-                   static_cast<long>(req.low_speed_bytes));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(req.connect_timeout)));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(req.low_speed_bytes));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(absl::ToInt64Seconds(req.low_speed_time)));
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
@@ -199,8 +192,7 @@ std::unique_ptr<curl_slist, SlistDeleter> Configure(CURL* c,
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : req.headers) {
-    headers =
-        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+    headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   return std::unique_ptr<curl_slist, SlistDeleter>(headers);
@@ -215,10 +207,9 @@ absl::Status ValidateRequest(const HttpRequest& req, const std::string& url) {
     }
   }
   std::string lower = absl::AsciiStrToLower(req.url);
-  if (!absl::StartsWith(lower, "http://") &&
-      !absl::StartsWith(lower, "https://")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "http: unsupported URL \"", url, "\": only http and https"));
+  if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("http: unsupported URL \"", url, "\": only http and https"));
   }
   return absl::OkStatus();
 }
@@ -239,30 +230,26 @@ HttpResult Describe(const HttpRequest& req, Transfer& t) {
 
 // Gives the downloaded file its final owner, mode, mtime (Last-Modified, or
 // the epoch as BuildKit) and name.
-absl::Status Finish(TempFile tmp, const HttpRequest& req,
-                    const HttpResult& result, const std::string& path) {
+absl::Status Finish(TempFile tmp, const HttpRequest& req, const HttpResult& result,
+                    const std::string& path) {
   const time_t mtime = result.last_modified.value_or(0);
   struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
   // chown first: it would clear set-id bits that chmod applied.
-  if (((req.uid != 0 || req.gid != 0) &&
-       ::fchown(tmp.fd(), req.uid, req.gid) != 0) ||
+  if (((req.uid != 0 || req.gid != 0) && ::fchown(tmp.fd(), req.uid, req.gid) != 0) ||
       ::fchmod(tmp.fd(), req.perm != 0 ? req.perm : 0600) != 0 ||
       ::futimens(tmp.fd(), times) != 0) {
-    return absl::InternalError(absl::StrCat("http: cannot set metadata of ",
-                                            path, ": ", strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("http: cannot set metadata of ", path, ": ", strerror(errno)));
   }
   return tmp.Commit(path);
 }
 
 }  // namespace
 
-std::string HttpFileName(const std::string& url,
-                         const std::string& explicit_name,
+std::string HttpFileName(const std::string& url, const std::string& explicit_name,
                          const std::string& content_disposition) {
-  if (!explicit_name.empty())
-    return source_internal::SafeFileName(explicit_name);
-  std::optional<std::string> cd =
-      source_internal::ContentDispositionFilename(content_disposition);
+  if (!explicit_name.empty()) return source_internal::SafeFileName(explicit_name);
+  std::optional<std::string> cd = source_internal::ContentDispositionFilename(content_disposition);
   if (cd.has_value() && !absl::EndsWith(*cd, "/")) {
     return source_internal::SafeFileName(*cd);
   }
@@ -270,15 +257,13 @@ std::string HttpFileName(const std::string& url,
   return source_internal::SafeFileName(base.value_or(""));
 }
 
-absl::StatusOr<HttpResult> FetchHttp(const HttpRequest& req,
-                                     const std::string& dest_dir,
+absl::StatusOr<HttpResult> FetchHttp(const HttpRequest& req, const std::string& dest_dir,
                                      const CancelFn& cancelled) {
   const std::string url = RedactUrl(req.url);
   KILN_RETURN_IF_ERROR(ValidateRequest(req, url));
   GlobalInit();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (curl == nullptr)
-    return absl::InternalError("http: curl_easy_init failed");
+  if (curl == nullptr) return absl::InternalError("http: curl_easy_init failed");
   KILN_ASSIGN_OR_RETURN(TempFile tmp, TempFile::Create(dest_dir));
 
   Transfer t;
@@ -295,14 +280,11 @@ absl::StatusOr<HttpResult> FetchHttp(const HttpRequest& req,
   if (ErrorStatus(code)) return StatusError(code, url);
 
   HttpResult result = Describe(req, t);
-  if (!req.expected_checksum.empty() &&
-      result.digest != req.expected_checksum) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checksum mismatch for ", url, ": expected ",
-                     req.expected_checksum, ", got ", result.digest));
+  if (!req.expected_checksum.empty() && result.digest != req.expected_checksum) {
+    return absl::InvalidArgumentError(absl::StrCat("checksum mismatch for ", url, ": expected ",
+                                                   req.expected_checksum, ", got ", result.digest));
   }
-  KILN_RETURN_IF_ERROR(
-      Finish(std::move(tmp), req, result, dest_dir + "/" + result.filename));
+  KILN_RETURN_IF_ERROR(Finish(std::move(tmp), req, result, dest_dir + "/" + result.filename));
   return result;
 }
 

@@ -80,16 +80,14 @@ struct HttpResult {
 // TLS failures; DeadlineExceeded when a timeout fires; Cancelled when
 // `cancelled` returns true; Internal for local file errors. Every message
 // names the URL.
-absl::StatusOr<HttpResult> FetchHttp(const HttpRequest& req,
-                                     const std::string& dest_dir,
+absl::StatusOr<HttpResult> FetchHttp(const HttpRequest& req, const std::string& dest_dir,
                                      const CancelFn& cancelled = nullptr);
 
 // BuildKit's file name choice, exposed for the solver's cache key: the
 // explicit name, else the Content-Disposition filename (pass "" when there
 // was no response header), else the URL's last path segment, else
 // "download"; always a single safe path element.
-std::string HttpFileName(const std::string& url,
-                         const std::string& explicit_name,
+std::string HttpFileName(const std::string& url, const std::string& explicit_name,
                          const std::string& content_disposition);
 
 }  // namespace kiln::ops

@@ -26,16 +26,14 @@ namespace fs = std::filesystem;
 
 std::string MakeTempDir() {
   const char* base = getenv("TEST_TMPDIR");
-  std::string tmpl =
-      absl::StrCat(base != nullptr ? base : "/tmp", "/http-XXXXXX");
+  std::string tmpl = absl::StrCat(base != nullptr ? base : "/tmp", "/http-XXXXXX");
   EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
   return tmpl;
 }
 
 std::vector<std::string> List(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -69,8 +67,7 @@ class FetchHttpTest : public ::testing::Test {
     dir_ = MakeTempDir();
   }
 
-  absl::StatusOr<HttpResult> Fetch(const std::string& path,
-                                   HttpRequest req = {}) {
+  absl::StatusOr<HttpResult> Fetch(const std::string& path, HttpRequest req = {}) {
     req.url = server_->Url(path);
     return FetchHttp(req, dir_);
   }
@@ -115,17 +112,15 @@ TEST_F(FetchHttpTest, ChecksumMismatchLeavesNothing) {
   absl::StatusOr<HttpResult> r = Fetch("/a.bin", req);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
-            absl::StrCat("checksum mismatch for ", server_->Url("/a.bin"),
-                         ": expected ", DigestOf("expected"), ", got ",
-                         DigestOf("actual")));
+            absl::StrCat("checksum mismatch for ", server_->Url("/a.bin"), ": expected ",
+                         DigestOf("expected"), ", got ", DigestOf("actual")));
   EXPECT_TRUE(List(dir_).empty());
 }
 
 TEST_F(FetchHttpTest, NotFoundNamesUrlAndStatus) {
   absl::StatusOr<HttpResult> r = Fetch("/missing.tgz");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(r.status().message().find(server_->Url("/missing.tgz")),
-            std::string::npos);
+  EXPECT_NE(r.status().message().find(server_->Url("/missing.tgz")), std::string::npos);
   EXPECT_NE(r.status().message().find("404"), std::string::npos);
   EXPECT_TRUE(List(dir_).empty());
 }
@@ -133,8 +128,7 @@ TEST_F(FetchHttpTest, NotFoundNamesUrlAndStatus) {
 TEST_F(FetchHttpTest, ErrorStatusesMapToCodes) {
   server_->Set("/forbidden", {403, "no", {}, -1});
   server_->Set("/broken", {503, "down", {}, -1});
-  EXPECT_EQ(Fetch("/forbidden").status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Fetch("/forbidden").status().code(), absl::StatusCode::kPermissionDenied);
   absl::Status s = Fetch("/broken").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("503"), std::string::npos);
@@ -194,8 +188,7 @@ TEST_F(FetchHttpTest, CancelStopsStalledDownload) {
   req.url = server_->Url("/slow");
   req.on_progress = [&](uint64_t n) { started = n >= 3; };
   absl::Time start = absl::Now();
-  absl::Status s =
-      FetchHttp(req, dir_, [&] { return started.load(); }).status();
+  absl::Status s = FetchHttp(req, dir_, [&] { return started.load(); }).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_TRUE(List(dir_).empty());
@@ -204,8 +197,7 @@ TEST_F(FetchHttpTest, CancelStopsStalledDownload) {
 TEST_F(FetchHttpTest, AppliesPermOwnerAndLastModified) {
   server_->Set("/tool", {200,
                          "#!/bin/sh\n",
-                         {{"Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT"},
-                          {"ETag", "W/\"v1\""}},
+                         {{"Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT"}, {"ETag", "W/\"v1\""}},
                          -1});
   HttpRequest req;
   req.perm = 04755;
@@ -224,11 +216,8 @@ TEST_F(FetchHttpTest, AppliesPermOwnerAndLastModified) {
 }
 
 TEST_F(FetchHttpTest, ContentDispositionAndExplicitNames) {
-  server_->Set(
-      "/dl", {200,
-              "pdf",
-              {{"Content-Disposition", "attachment; filename=\"report.pdf\""}},
-              -1});
+  server_->Set("/dl",
+               {200, "pdf", {{"Content-Disposition", "attachment; filename=\"report.pdf\""}}, -1});
   absl::StatusOr<HttpResult> r = Fetch("/dl");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->filename, "report.pdf");
@@ -263,17 +252,13 @@ TEST_F(FetchHttpTest, SendsUserAgentAndCustomHeaders) {
 
 TEST_F(FetchHttpTest, RejectsBadInput) {
   HttpRequest req;
-  for (const char* url :
-       {"ftp://127.0.0.1/x", "file:///etc/passwd", "not a url"}) {
+  for (const char* url : {"ftp://127.0.0.1/x", "file:///etc/passwd", "not a url"}) {
     req.url = url;
-    EXPECT_EQ(FetchHttp(req, dir_).status().code(),
-              absl::StatusCode::kInvalidArgument)
-        << url;
+    EXPECT_EQ(FetchHttp(req, dir_).status().code(), absl::StatusCode::kInvalidArgument) << url;
   }
   req.url = server_->Url("/x");
   req.expected_checksum = "md5:abc";
-  EXPECT_EQ(FetchHttp(req, dir_).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FetchHttp(req, dir_).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(server_->requests().empty());
 }
 
@@ -287,21 +272,15 @@ TEST(HttpFileNameTest, FollowsBuildKitRules) {
   EXPECT_EQ(HttpFileName("http://h/x", "..", ""), "download");
   EXPECT_EQ(HttpFileName("http://h/x", " a/b/c.txt ", ""), "c.txt");
   EXPECT_EQ(HttpFileName("http://h/x", "bad\tname", ""), "download");
-  EXPECT_EQ(HttpFileName("http://h/x", "", "attachment; filename=plain.txt"),
-            "plain.txt");
-  EXPECT_EQ(
-      HttpFileName("http://h/x", "", "attachment; filename=\"../up.txt\""),
-      "up.txt");
-  EXPECT_EQ(
-      HttpFileName(
-          "http://h/x", "",
-          "attachment; filename=\"fallback\"; filename*=UTF-8''na%C3%AFve.txt"),
-      "na\xC3\xAFve.txt");
+  EXPECT_EQ(HttpFileName("http://h/x", "", "attachment; filename=plain.txt"), "plain.txt");
+  EXPECT_EQ(HttpFileName("http://h/x", "", "attachment; filename=\"../up.txt\""), "up.txt");
+  EXPECT_EQ(HttpFileName("http://h/x", "",
+                         "attachment; filename=\"fallback\"; filename*=UTF-8''na%C3%AFve.txt"),
+            "na\xC3\xAFve.txt");
   // A name ending in '/' or an unparsable header falls back to the URL.
   EXPECT_EQ(HttpFileName("http://h/x", "", "attachment; filename=\"d/\""), "x");
   EXPECT_EQ(HttpFileName("http://h/x", "", "attachment; filename=a b"), "x");
-  EXPECT_EQ(HttpFileName("http://h/x", "name", "attachment; filename=cd"),
-            "name");
+  EXPECT_EQ(HttpFileName("http://h/x", "name", "attachment; filename=cd"), "name");
 }
 
 }  // namespace

@@ -92,8 +92,7 @@ struct ChildSetup {
   dfl.sa_handler = SIG_DFL;
   ::sigaction(SIGPIPE, &dfl, nullptr);
   int err = 0;
-  if (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 ||
-      ::dup2(s.stderr_fd, 2) < 0) {
+  if (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 || ::dup2(s.stderr_fd, 2) < 0) {
     err = errno;
   } else if (s.cwd != nullptr && ::chdir(s.cwd) != 0) {
     err = errno;
@@ -116,9 +115,8 @@ struct Pipes {
 absl::StatusOr<Pipes> MakePipes() {
   Pipes p;
   int fds[2];
-  for (auto [r, w] :
-       {std::pair{&p.out_r, &p.out_w}, std::pair{&p.err_r, &p.err_w},
-        std::pair{&p.report_r, &p.report_w}}) {
+  for (auto [r, w] : {std::pair{&p.out_r, &p.out_w}, std::pair{&p.err_r, &p.err_w},
+                      std::pair{&p.report_r, &p.report_w}}) {
     if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2");
     r->Reset(fds[0]);
     w->Reset(fds[1]);
@@ -184,8 +182,7 @@ Collected Collect(pid_t pid, Fd out_r, Fd err_r, const RunOptions& opts) {
 
 // Everything the child needs, as pointers into `opts` and `program`, which
 // must outlive the fork.
-ChildSetup Prepare(const RunOptions& opts, const std::string& program,
-                   const Pipes& pipes) {
+ChildSetup Prepare(const RunOptions& opts, const std::string& program, const Pipes& pipes) {
   ChildSetup s;
   s.program = program;
   for (const std::string& a : opts.argv) {
@@ -206,19 +203,15 @@ ChildSetup Prepare(const RunOptions& opts, const std::string& program,
   return s;
 }
 
-absl::StatusOr<RunResult> Outcome(const RunOptions& opts, Collected c,
-                                  int status) {
+absl::StatusOr<RunResult> Outcome(const RunOptions& opts, Collected c, int status) {
   const std::string& what = opts.argv[0];
   if (c.timed_out) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(what, " killed after ", absl::FormatDuration(opts.timeout),
-                     ": ", TailLines(c.err)));
+    return absl::DeadlineExceededError(absl::StrCat(
+        what, " killed after ", absl::FormatDuration(opts.timeout), ": ", TailLines(c.err)));
   }
-  if (c.cancelled)
-    return absl::CancelledError(absl::StrCat(what, " cancelled"));
+  if (c.cancelled) return absl::CancelledError(absl::StrCat(what, " cancelled"));
   RunResult r;
-  r.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.stdout_data = std::move(c.out);
   r.stderr_data = std::move(c.err);
   return r;
@@ -232,8 +225,7 @@ absl::StatusOr<RunResult> RunProcess(const RunOptions& opts) {
   }
   std::optional<std::string> program = FindProgram(opts.argv[0]);
   if (!program.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("program \"", opts.argv[0], "\" not found in $PATH"));
+    return absl::NotFoundError(absl::StrCat("program \"", opts.argv[0], "\" not found in $PATH"));
   }
   absl::StatusOr<Pipes> pipes = MakePipes();
   if (!pipes.ok()) return pipes.status();
@@ -246,24 +238,20 @@ absl::StatusOr<RunResult> RunProcess(const RunOptions& opts) {
   pipes->report_w.Reset();
   pipes->devnull.Reset();
 
-  Collected c =
-      Collect(pid, std::move(pipes->out_r), std::move(pipes->err_r), opts);
+  Collected c = Collect(pid, std::move(pipes->out_r), std::move(pipes->err_r), opts);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   int exec_errno = 0;
-  if (::read(pipes->report_r.get(), &exec_errno, sizeof(exec_errno)) ==
-      sizeof(exec_errno)) {
-    return absl::InternalError(
-        absl::StrCat("cannot run ", *program, ": ", strerror(exec_errno)));
+  if (::read(pipes->report_r.get(), &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+    return absl::InternalError(absl::StrCat("cannot run ", *program, ": ", strerror(exec_errno)));
   }
   return Outcome(opts, std::move(c), status);
 }
 
 std::string TailLines(std::string_view text, int max_lines) {
   std::vector<absl::string_view> lines;
-  for (absl::string_view line :
-       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     line = absl::StripAsciiWhitespace(line);
     if (!line.empty()) lines.push_back(line);
   }

@@ -20,8 +20,7 @@ RunOptions Sh(const std::string& script) {
 }
 
 TEST(RunProcessTest, CapturesOutputAndExitCode) {
-  absl::StatusOr<RunResult> r =
-      RunProcess(Sh("echo out; echo err >&2; exit 3"));
+  absl::StatusOr<RunResult> r = RunProcess(Sh("echo out; echo err >&2; exit 3"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_EQ(r->stdout_data, "out\n");
@@ -65,8 +64,7 @@ TEST(RunProcessTest, DeadlineKillsWholeProcessGroup) {
   absl::Time start = absl::Now();
   absl::StatusOr<RunResult> r = RunProcess(o);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_NE(r.status().message().find("started"), std::string::npos)
-      << r.status();
+  EXPECT_NE(r.status().message().find("started"), std::string::npos) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
@@ -83,8 +81,7 @@ TEST(RunProcessTest, DescriptorsDoNotLeakIntoChild) {
   int fd = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::dup2(fd, 57), 57);
-  absl::StatusOr<RunResult> r =
-      RunProcess(Sh("test -e /proc/self/fd/57 && echo leaked; true"));
+  absl::StatusOr<RunResult> r = RunProcess(Sh("test -e /proc/self/fd/57 && echo leaked; true"));
   ::close(57);
   ::close(fd);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -92,8 +89,7 @@ TEST(RunProcessTest, DescriptorsDoNotLeakIntoChild) {
 }
 
 TEST(RunProcessTest, OutputIsCappedKeepingTheTail) {
-  RunOptions o = Sh(
-      "i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; echo END");
+  RunOptions o = Sh("i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; echo END");
   o.max_output_bytes = 100;
   absl::StatusOr<RunResult> r = RunProcess(o);
   ASSERT_TRUE(r.ok()) << r.status();

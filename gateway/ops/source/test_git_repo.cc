@@ -17,30 +17,26 @@
 
 namespace kiln::ops {
 
-absl::StatusOr<TestGitRepo> TestGitRepo::Init(const std::string& dir,
-                                              const std::string& branch) {
+absl::StatusOr<TestGitRepo> TestGitRepo::Init(const std::string& dir, const std::string& branch) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
   TestGitRepo repo(dir);
   KILN_RETURN_IF_ERROR(repo.Git({"init", "-q", "-b", branch}).status());
   return repo;
 }
 
-absl::Status TestGitRepo::WriteFile(const std::string& rel,
-                                    const std::string& content, mode_t mode) {
+absl::Status TestGitRepo::WriteFile(const std::string& rel, const std::string& content,
+                                    mode_t mode) {
   std::filesystem::path p = std::filesystem::path(dir_) / rel;
   std::error_code ec;
   std::filesystem::create_directories(p.parent_path(), ec);
   ::unlink(p.c_str());
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0 ||
-      ::write(fd, content.data(), content.size()) !=
-          static_cast<ssize_t>(content.size()) ||
+      ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()) ||
       ::fchmod(fd, mode) != 0) {
-    absl::Status s = absl::InternalError(
-        absl::StrCat("write ", p.string(), ": ", strerror(errno)));
+    absl::Status s = absl::InternalError(absl::StrCat("write ", p.string(), ": ", strerror(errno)));
     if (fd >= 0) ::close(fd);
     return s;
   }
@@ -48,28 +44,24 @@ absl::Status TestGitRepo::WriteFile(const std::string& rel,
   return absl::OkStatus();
 }
 
-absl::Status TestGitRepo::Symlink(const std::string& target,
-                                  const std::string& rel) {
+absl::Status TestGitRepo::Symlink(const std::string& target, const std::string& rel) {
   std::filesystem::path p = std::filesystem::path(dir_) / rel;
   std::error_code ec;
   std::filesystem::create_directories(p.parent_path(), ec);
   if (::symlink(target.c_str(), p.c_str()) != 0) {
-    return absl::InternalError(
-        absl::StrCat("symlink ", p.string(), ": ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("symlink ", p.string(), ": ", strerror(errno)));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> TestGitRepo::Commit(const std::string& message) {
   KILN_RETURN_IF_ERROR(Git({"add", "-A"}).status());
-  KILN_RETURN_IF_ERROR(
-      Git({"commit", "-q", "--allow-empty", "-m", message}).status());
+  KILN_RETURN_IF_ERROR(Git({"commit", "-q", "--allow-empty", "-m", message}).status());
   next_time_ += 60;
   return Git({"rev-parse", "HEAD"});
 }
 
-absl::StatusOr<std::string> TestGitRepo::Git(
-    const std::vector<std::string>& args) {
+absl::StatusOr<std::string> TestGitRepo::Git(const std::vector<std::string>& args) {
   RunOptions opts;
   opts.argv = {"git", "-C", dir_};
   opts.argv.insert(opts.argv.end(), args.begin(), args.end());
@@ -88,8 +80,8 @@ absl::StatusOr<std::string> TestGitRepo::Git(
   opts.timeout = absl::Seconds(60);
   KILN_ASSIGN_OR_RETURN(RunResult r, RunProcess(opts));
   if (r.exit_code != 0) {
-    return absl::InternalError(absl::StrCat("git ", args.empty() ? "" : args[0],
-                                            " failed: ", r.stderr_data));
+    return absl::InternalError(
+        absl::StrCat("git ", args.empty() ? "" : args[0], " failed: ", r.stderr_data));
   }
   return std::string(absl::StripSuffix(r.stdout_data, "\n"));
 }

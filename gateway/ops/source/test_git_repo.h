@@ -27,8 +27,7 @@ class TestGitRepo {
                                           const std::string& branch = "main");
 
   // Writes `content` to `rel` (parents created) with `mode`.
-  absl::Status WriteFile(const std::string& rel, const std::string& content,
-                         mode_t mode = 0644);
+  absl::Status WriteFile(const std::string& rel, const std::string& content, mode_t mode = 0644);
   absl::Status Symlink(const std::string& target, const std::string& rel);
   // `git add -A` and commit; returns the new commit's sha.
   absl::StatusOr<std::string> Commit(const std::string& message);

@@ -56,8 +56,7 @@ bool SendAll(int fd, std::string_view data) {
 
 bool HasHeader(const TestHttpServer::Response& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {
-    if (absl::EqualsIgnoreCase(k, absl::string_view(name.data(), name.size())))
-      return true;
+    if (absl::EqualsIgnoreCase(k, absl::string_view(name.data(), name.size()))) return true;
   }
   return false;
 }
@@ -66,27 +65,23 @@ bool HasHeader(const TestHttpServer::Response& r, std::string_view name) {
 
 std::string TestHttpServer::Request::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (absl::EqualsIgnoreCase(k, absl::string_view(name.data(), name.size())))
-      return v;
+    if (absl::EqualsIgnoreCase(k, absl::string_view(name.data(), name.size()))) return v;
   }
   return "";
 }
 
 absl::StatusOr<std::unique_ptr<TestHttpServer>> TestHttpServer::Start() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
   int wake[2];
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(fd, 64) != 0 ||
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 64) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
       ::pipe2(wake, O_CLOEXEC) != 0) {
-    absl::Status s =
-        absl::InternalError(absl::StrCat("listen: ", strerror(errno)));
+    absl::Status s = absl::InternalError(absl::StrCat("listen: ", strerror(errno)));
     ::close(fd);
     return s;
   }
@@ -96,12 +91,8 @@ absl::StatusOr<std::unique_ptr<TestHttpServer>> TestHttpServer::Start() {
   return server;
 }
 
-TestHttpServer::TestHttpServer(int listen_fd, int port, int wake_read,
-                               int wake_write)
-    : listen_fd_(listen_fd),
-      port_(port),
-      wake_read_(wake_read),
-      wake_write_(wake_write) {}
+TestHttpServer::TestHttpServer(int listen_fd, int port, int wake_read, int wake_write)
+    : listen_fd_(listen_fd), port_(port), wake_read_(wake_read), wake_write_(wake_write) {}
 
 TestHttpServer::~TestHttpServer() {
   Stop();
@@ -138,8 +129,7 @@ void TestHttpServer::Set(const std::string& path, std::string body) {
 }
 
 std::string TestHttpServer::Url(std::string_view path) const {
-  return absl::StrCat("http://127.0.0.1:", port_,
-                      absl::string_view(path.data(), path.size()));
+  return absl::StrCat("http://127.0.0.1:", port_, absl::string_view(path.data(), path.size()));
 }
 
 std::vector<TestHttpServer::Request> TestHttpServer::requests() const {
@@ -173,17 +163,14 @@ bool TestHttpServer::ReadRequest(int fd, Request* req) {
     if (n <= 0) return false;
     data.append(buf, n);
   }
-  std::vector<std::string> lines =
-      absl::StrSplit(data.substr(0, data.find("\r\n\r\n")), "\r\n");
+  std::vector<std::string> lines = absl::StrSplit(data.substr(0, data.find("\r\n\r\n")), "\r\n");
   std::vector<std::string> first = absl::StrSplit(lines[0], ' ');
   if (first.size() < 2) return false;
   req->method = first[0];
   req->target = first[1];
   for (size_t i = 1; i < lines.size(); ++i) {
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(lines[i], absl::MaxSplits(':', 1));
-    req->headers.emplace_back(
-        kv.first, std::string(absl::StripAsciiWhitespace(kv.second)));
+    std::pair<std::string, std::string> kv = absl::StrSplit(lines[i], absl::MaxSplits(':', 1));
+    req->headers.emplace_back(kv.first, std::string(absl::StripAsciiWhitespace(kv.second)));
   }
   return true;
 }
@@ -204,15 +191,12 @@ void TestHttpServer::Serve(int fd) {
 }
 
 void TestHttpServer::Respond(int fd, const Response& r) {
-  std::string head =
-      absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status), "\r\n");
-  for (const auto& [k, v] : r.headers)
-    absl::StrAppend(&head, k, ": ", v, "\r\n");
+  std::string head = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status), "\r\n");
+  for (const auto& [k, v] : r.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
   if (!HasHeader(r, "Content-Length")) {
     absl::StrAppend(&head, "Content-Length: ", r.body.size(), "\r\n");
   }
-  if (!HasHeader(r, "Connection"))
-    absl::StrAppend(&head, "Connection: close\r\n");
+  if (!HasHeader(r, "Connection")) absl::StrAppend(&head, "Connection: close\r\n");
   absl::StrAppend(&head, "\r\n");
   std::string_view body = r.body;
   if (r.stall_after >= 0) body = body.substr(0, r.stall_after);

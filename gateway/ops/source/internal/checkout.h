@@ -14,8 +14,7 @@ namespace kiln::source_internal {
 // everything in it on destruction.
 class ScratchDir {
  public:
-  static absl::StatusOr<ScratchDir> Create(const std::string& parent,
-                                           const std::string& prefix);
+  static absl::StatusOr<ScratchDir> Create(const std::string& parent, const std::string& prefix);
   ScratchDir(ScratchDir&& o) noexcept;
   ScratchDir& operator=(ScratchDir&&) = delete;
   ~ScratchDir();

@@ -20,16 +20,14 @@ std::vector<std::string> GitEnv() {
       "GIT_CONFIG_GLOBAL=/dev/null",
       "LC_ALL=C",
   };
-  for (const char* name :
-       {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy",
-        "https_proxy", "no_proxy", "all_proxy"}) {
+  for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy",
+                           "https_proxy", "no_proxy", "all_proxy"}) {
     if (const char* v = getenv(name)) env.push_back(absl::StrCat(name, "=", v));
   }
   return env;
 }
 
-absl::StatusOr<ops::RunResult> RunGitRaw(const GitCli& cli,
-                                         const std::vector<std::string>& args) {
+absl::StatusOr<ops::RunResult> RunGitRaw(const GitCli& cli, const std::vector<std::string>& args) {
   ops::RunOptions opts;
   opts.argv = {"git",
                // Top-level file:// and local-path remotes are allowed;
@@ -54,18 +52,15 @@ absl::StatusOr<ops::RunResult> RunGitRaw(const GitCli& cli,
   return ops::RunProcess(opts);
 }
 
-absl::StatusOr<std::string> RunGit(const GitCli& cli,
-                                   const std::vector<std::string>& args,
+absl::StatusOr<std::string> RunGit(const GitCli& cli, const std::vector<std::string>& args,
                                    const std::string& what) {
   absl::StatusOr<ops::RunResult> r = RunGitRaw(cli, args);
   if (!r.ok()) {
-    return absl::Status(r.status().code(),
-                        absl::StrCat(what, ": ", r.status().message()));
+    return absl::Status(r.status().code(), absl::StrCat(what, ": ", r.status().message()));
   }
   if (r->exit_code != 0) {
-    return absl::UnavailableError(
-        absl::StrCat(what, " failed (git exit ", r->exit_code,
-                     "): ", ops::TailLines(r->stderr_data)));
+    return absl::UnavailableError(absl::StrCat(what, " failed (git exit ", r->exit_code,
+                                               "): ", ops::TailLines(r->stderr_data)));
   }
   return std::move(r->stdout_data);
 }

@@ -26,13 +26,11 @@ std::vector<std::string> GitEnv();
 
 // Runs `git <args>` and returns whatever happened, including a non-zero
 // exit. Errors only when git could not run or was killed.
-absl::StatusOr<ops::RunResult> RunGitRaw(const GitCli& cli,
-                                         const std::vector<std::string>& args);
+absl::StatusOr<ops::RunResult> RunGitRaw(const GitCli& cli, const std::vector<std::string>& args);
 
 // Runs `git <args>` and returns its stdout. A non-zero exit becomes
 // Unavailable "<what> failed (git exit N): <last stderr lines>".
-absl::StatusOr<std::string> RunGit(const GitCli& cli,
-                                   const std::vector<std::string>& args,
+absl::StatusOr<std::string> RunGit(const GitCli& cli, const std::vector<std::string>& args,
                                    const std::string& what);
 
 }  // namespace kiln::source_internal

@@ -16,14 +16,12 @@ constexpr char kDefaultName[] = "download";
 
 bool IsTokenChar(char c) {
   return c > 0x20 && c < 0x7f &&
-         std::string_view("()<>@,;:\\\"/[]?=").find(c) ==
-             std::string_view::npos;
+         std::string_view("()<>@,;:\\\"/[]?=").find(c) == std::string_view::npos;
 }
 
 // Parses the parameters after the disposition type; nullopt on bad syntax
 // (like Go's mime.ParseMediaType, which then yields no parameters at all).
-std::optional<std::map<std::string, std::string>> ParseParams(
-    std::string_view v) {
+std::optional<std::map<std::string, std::string>> ParseParams(std::string_view v) {
   size_t i = 0;
   auto skip_ws = [&] {
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
@@ -81,12 +79,10 @@ std::optional<std::string> DecodeExtValue(std::string_view v) {
       out.push_back(v[i]);
       continue;
     }
-    if (i + 2 >= v.size() + 0 || HexValue(v[i + 1]) < 0 ||
-        HexValue(v[i + 2]) < 0) {
+    if (i + 2 >= v.size() + 0 || HexValue(v[i + 1]) < 0 || HexValue(v[i + 2]) < 0) {
       return std::nullopt;
     }
-    out.push_back(
-        static_cast<char>(HexValue(v[i + 1]) * 16 + HexValue(v[i + 2])));
+    out.push_back(static_cast<char>(HexValue(v[i + 1]) * 16 + HexValue(v[i + 2])));
     i += 2;
   }
   return out;
@@ -108,13 +104,12 @@ std::string RedactUrl(const std::string& url) {
   if (at == std::string::npos) return url;
   size_t colon = authority.find(':');
   if (colon == std::string::npos || colon > at) return url;
-  return absl::StrCat(url.substr(0, host_start), authority.substr(0, colon),
-                      ":xxxxx", url.substr(host_start + at));
+  return absl::StrCat(url.substr(0, host_start), authority.substr(0, colon), ":xxxxx",
+                      url.substr(host_start + at));
 }
 
 std::string SafeFileName(std::string_view name) {
-  std::string s(
-      absl::StripAsciiWhitespace(absl::string_view(name.data(), name.size())));
+  std::string s(absl::StripAsciiWhitespace(absl::string_view(name.data(), name.size())));
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   size_t slash = s.rfind('/');
   if (slash != std::string::npos && s.size() > 1) s = s.substr(slash + 1);
@@ -146,20 +141,18 @@ std::optional<std::string> ContentDispositionFilename(std::string_view value) {
 
 std::optional<std::string> UrlPathBase(const std::string& url) {
   std::unique_ptr<CURLU, UrlDeleter> h(curl_url());
-  if (h == nullptr || curl_url_set(h.get(), CURLUPART_URL, url.c_str(),
-                                   CURLU_PATH_AS_IS) != CURLUE_OK) {
+  if (h == nullptr ||
+      curl_url_set(h.get(), CURLUPART_URL, url.c_str(), CURLU_PATH_AS_IS) != CURLUE_OK) {
     return std::nullopt;
   }
   char* raw = nullptr;
-  if (curl_url_get(h.get(), CURLUPART_PATH, &raw, CURLU_URLDECODE) !=
-      CURLUE_OK) {
+  if (curl_url_get(h.get(), CURLUPART_PATH, &raw, CURLU_URLDECODE) != CURLUE_OK) {
     return std::nullopt;
   }
   std::string path(raw);
   curl_free(raw);
   while (!path.empty() && path.back() == '/') path.pop_back();
-  std::string base = path.substr(
-      path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   if (base.empty() || base == ".") return std::nullopt;
   return base;
 }
