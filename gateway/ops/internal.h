@@ -18,6 +18,8 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewGitRunner(const solver::Ver
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewFileRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewMergeRunner(const solver::Vertex& v);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewDiffRunner(const solver::Vertex& v);
+absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewImageRunner(const solver::Vertex& v,
+                                                                 image::Store* images);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
                                                                 exec::Executor* executor);
 

@@ -75,13 +75,11 @@ class Resolver : public solver::OpResolver {
     }
     if (absl::StartsWith(id, "git://")) return ops_internal::NewGitRunner(v);
     if (absl::StartsWith(id, "docker-image://")) {
-      return absl::UnimplementedError(
-          absl::StrCat("image source ", id,
-                       ": the image store comes with the container work and is not in "
-                       "this kiln yet"));
+      return ops_internal::NewImageRunner(v, options_.images);
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown source identifier \"", id, "\" (want local://, http(s)://, git://)"));
+        absl::StrCat("unknown source identifier \"", id,
+                     "\" (want docker-image://, local://, http(s)://, git://)"));
   }
 
   OpsOptions options_;

@@ -1,8 +1,8 @@
 // The op runners the solver uses: LLB source (local, http, git), file,
 // merge, diff and exec ops, over the snapshotter. Exec runs through an
-// exec::Executor (the runc one comes with the container work); image sources
-// are Unimplemented until the image store exists, with a message that says
-// so.
+// exec::Executor and image sources through an image::Store (the runc
+// executor and the real store come with the container work; without them
+// those ops fail with a message that says so).
 //
 // Thread-safe: one resolver serves every solve.
 #ifndef KILN_GATEWAY_OPS_OPS_H_
@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/image/store.h"
 #include "gateway/ops/exec/executor.h"
 #include "gateway/solver/op.h"
 
@@ -24,6 +25,9 @@ struct OpsOptions {
   // Runs exec ops; null until a runtime is configured (exec ops then fail
   // with a message saying so). Not owned.
   exec::Executor* executor = nullptr;
+  // Resolves docker-image:// sources; null until the image store exists
+  // (image sources then fail with a message saying so). Not owned.
+  image::Store* images = nullptr;
 };
 
 std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);

@@ -1,5 +1,7 @@
-// The exec op runner through the real solver, snapshotter and index, with a
-// fake executor standing in for runc.
+// Exec and image ops through the real solver, snapshotter and index, with a
+// fake executor standing in for runc and a memory image store.
+#include "gateway/ops/ops.h"
+
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -10,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/cache.h"
 #include "gateway/ops/exec/fake_executor.h"
-#include "gateway/ops/ops.h"
 #include "gateway/solver/solver.h"
 #include "gtest/gtest.h"
 #include "sdk/llb/llb.h"
@@ -37,7 +38,7 @@ std::string Read(const std::string& path) {
   return ss.str();
 }
 
-class ExecOpTest : public ::testing::Test {
+class OpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto c = cache::Cache::Open({TempDir("root"), "auto"});
@@ -52,6 +53,7 @@ class ExecOpTest : public ::testing::Test {
     OpsOptions o;
     o.state_dir = TempDir("locals");
     o.executor = executor;
+    o.images = &images_;
     resolver_ = NewOpResolver(o);
     solver::Solver solver(cache_->index(), cache_->snapshotter(), resolver_.get(), {});
     auto def = llb::Marshal(target);
@@ -73,11 +75,12 @@ class ExecOpTest : public ::testing::Test {
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<solver::OpResolver> resolver_;
   std::unique_ptr<cache::Mount> view_;
+  image::MemoryStore images_;
 };
 
 llb::State Base() { return llb::Scratch().File(llb::Mkfile("/a", 0644, "a\n")); }
 
-TEST_F(ExecOpTest, CommandWritesIntoTheRootAndIsCached) {
+TEST_F(OpsTest, CommandWritesIntoTheRootAndIsCached) {
   exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn& out) {
     Write(s.rootfs + "/b", Read(s.rootfs + "/a") + "built\n");
     out(1, "compiling\n");
@@ -114,7 +117,7 @@ TEST_F(ExecOpTest, CommandWritesIntoTheRootAndIsCached) {
   EXPECT_EQ(fake.specs().size(), 1u);  // cached: the command did not run again
 }
 
-TEST_F(ExecOpTest, FailingCommandReportsExitCodeArgsAndLastOutput) {
+TEST_F(OpsTest, FailingCommandReportsExitCodeArgsAndLastOutput) {
   exec::FakeExecutor fake([](const exec::Spec&, const exec::OutputFn& out) {
     out(2, "step 1\nerror: no such target\n");
     return 3;
@@ -129,7 +132,7 @@ TEST_F(ExecOpTest, FailingCommandReportsExitCodeArgsAndLastOutput) {
   EXPECT_TRUE(absl::StrContains(msg, "error: no such target")) << msg;
 }
 
-TEST_F(ExecOpTest, ValidExitCodesAreHonoured) {
+TEST_F(OpsTest, ValidExitCodesAreHonoured) {
   exec::FakeExecutor fake([](const exec::Spec&, const exec::OutputFn&) { return 1; });
   llb::RunOptions run;
   run.args = {"grep", "x"};
@@ -137,7 +140,7 @@ TEST_F(ExecOpTest, ValidExitCodesAreHonoured) {
   EXPECT_TRUE(Solve(Base().Run(run).Root(), &fake).ok());
 }
 
-TEST_F(ExecOpTest, ReadonlySelectorMountAndWritableOutputMount) {
+TEST_F(OpsTest, ReadonlySelectorMountAndWritableOutputMount) {
   llb::State src = llb::Scratch().File(
       llb::Mkdir("/sub", 0755).Mkfile("/sub/input", 0644, "in\n").Mkfile("/other", 0644, "x"));
   exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn&) {
@@ -177,7 +180,7 @@ TEST_F(ExecOpTest, ReadonlySelectorMountAndWritableOutputMount) {
   EXPECT_EQ(fake.specs().size(), 1u);
 }
 
-TEST_F(ExecOpTest, WithoutAnExecutorTheErrorSaysSo) {
+TEST_F(OpsTest, WithoutAnExecutorTheErrorSaysSo) {
   llb::RunOptions run;
   run.args = {"true"};
   auto root = Solve(Base().Run(run).Root(), nullptr);
@@ -185,7 +188,7 @@ TEST_F(ExecOpTest, WithoutAnExecutorTheErrorSaysSo) {
   EXPECT_TRUE(absl::StrContains(root.status().message(), "container executor")) << root.status();
 }
 
-TEST_F(ExecOpTest, CacheMountsWaitForTheContainerExecutor) {
+TEST_F(OpsTest, CacheMountsWaitForTheContainerExecutor) {
   exec::FakeExecutor fake;
   llb::RunOptions run;
   run.args = {"true"};
@@ -197,6 +200,39 @@ TEST_F(ExecOpTest, CacheMountsWaitForTheContainerExecutor) {
   ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_TRUE(fake.specs().empty());
+}
+
+TEST_F(OpsTest, ImageSourceComesFromTheStoreAndIsKeyedByDigest) {
+  // An "image": a layer the store has unpacked.
+  auto active = cache_->snapshotter()->Prepare({});
+  ASSERT_TRUE(active.ok());
+  Write((*active)->path() + "/etc-release", "busybox\n");
+  auto layer = (*active)->Commit();
+  ASSERT_TRUE(layer.ok());
+  images_.Add({"docker.io/library/busybox:latest", "sha256:1111", layer->chain, "{}"});
+  exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn&) {
+    Write(s.rootfs + "/seen", Read(s.rootfs + "/etc-release"));
+    return 0;
+  });
+  llb::RunOptions run;
+  run.args = {"cat", "/etc-release"};
+  auto root = Solve(llb::Image("busybox").Run(run).Root(), &fake);
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(Read(*root + "/seen"), "busybox\n");
+  ASSERT_TRUE(Solve(llb::Image("busybox").Run(run).Root(), &fake).ok());
+  EXPECT_EQ(fake.specs().size(), 1u);
+  // The tag moves to another manifest: what stands on it runs again.
+  images_.Add({"docker.io/library/busybox:latest", "sha256:2222", layer->chain, "{}"});
+  ASSERT_TRUE(Solve(llb::Image("busybox").Run(run).Root(), &fake).ok());
+  EXPECT_EQ(fake.specs().size(), 2u);
+}
+
+TEST_F(OpsTest, UnknownImageNamesTheReferenceAndHowToImportIt) {
+  auto root = Solve(llb::Image("alpine:3.20"), nullptr);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(root.status().message(), "docker.io/library/alpine:3.20"));
+  EXPECT_TRUE(absl::StrContains(root.status().message(), "kiln image import")) << root.status();
 }
 
 }  // namespace
