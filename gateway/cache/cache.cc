@@ -77,7 +77,6 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
     KILN_ASSIGN_OR_RETURN(std::vector<std::string> layers, c->index_->AllLayers());
     KILN_RETURN_IF_ERROR(SweepRoot(c->root_, layers));
     KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(c->root_ + "/content/ingest"));
-    KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(c->root_ + "/keys"));
   }
   KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(c->root_ + "/keys", 0700));
   std::string pinned = ReadPinnedKind(c->root_);
@@ -119,6 +118,13 @@ absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait
       if (!st.ok()) dropped = st;
       if (!st.ok()) break;
     }
+  }
+  // Key lock files are empty flock targets; with every other process gone,
+  // none is held, so they can all go.
+  if (dropped.ok()) {
+    absl::Status st = cache_internal::RemoveAll(root_ + "/keys");
+    if (st.ok()) st = cache_internal::MakeDirs(root_ + "/keys", 0700);
+    if (!st.ok()) dropped = st;
   }
   flock(lock_fd_, LOCK_SH);
   KILN_RETURN_IF_ERROR(dropped.status());

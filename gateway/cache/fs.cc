@@ -1,5 +1,6 @@
 #include "gateway/cache/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +41,21 @@ absl::Status RemoveAll(const std::string& path) {
       64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   if (rc != 0) return fsutil::ErrnoToStatus(errno, "remove", path);
   return absl::OkStatus();
+}
+
+bool IsEmptyDir(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) return true;
+  bool empty = true;
+  while (struct dirent* e = readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") {
+      empty = false;
+      break;
+    }
+  }
+  closedir(d);
+  return empty;
 }
 
 absl::Status MakeDirs(const std::string& path, int mode) {

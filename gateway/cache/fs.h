@@ -14,6 +14,8 @@ namespace kiln::cache_internal {
 // Removes `path` recursively without crossing into other mounts. A missing
 // path is OK.
 absl::Status RemoveAll(const std::string& path);
+// True when `path` is a directory with no entries (or does not exist).
+bool IsEmptyDir(const std::string& path);
 // mkdir -p (fsutil::MkdirAll without owner or times).
 absl::Status MakeDirs(const std::string& path, int mode = 0755);
 // Disk usage in bytes (allocated blocks) of a tree, not crossing mounts.

@@ -137,7 +137,11 @@ absl::Status CacheIndex::Initialize() {
   // synchronous=NORMAL skips the fsync per commit; after a power loss the
   // index is still consistent but may miss its last records, which then just
   // rebuild (layers are not fsynced either).
-  KILN_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // The WAL is not checkpointed on close (see Open), so the next process
+  // replays it: checkpoint early and keep the file small so that stays short.
+  KILN_RETURN_IF_ERROR(
+      Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=64;"
+           " PRAGMA journal_size_limit=1048576;"));
   KILN_ASSIGN_OR_RETURN(int64_t version, UserVersion());
   // The schema is written once, by whoever finds the file new; BEGIN
   // IMMEDIATE makes a second process wait for the first.
@@ -196,7 +200,10 @@ absl::Status CacheIndex::Touch(const std::vector<std::string>& keys) {
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   int64_t now = Now();
   for (const std::string& key : keys) {
-    Stmt touch = Prepare("UPDATE record_info SET last_used = ?2 WHERE key = ?1");
+    // A record used in the last minute is not rewritten: no-op builds in a
+    // row then write nothing at all.
+    Stmt touch =
+        Prepare("UPDATE record_info SET last_used = ?2 WHERE key = ?1 AND last_used < ?2 - 60");
     absl::Status st = touch.status();
     if (st.ok()) st = touch.Bind(1, key).Bind(2, now).Run();
     if (!st.ok()) {

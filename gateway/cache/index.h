@@ -58,7 +58,7 @@ class CacheIndex {
   absl::StatusOr<std::optional<std::vector<Chain>>> Lookup(const std::string& key, int num_outputs);
 
   // Marks records used now, in one transaction (prune drops the least
-  // recently used first).
+  // recently used first). Resolution is a minute: fresher marks are kept.
   absl::Status Touch(const std::vector<std::string>& keys);
 
   // Records every output of `key` and the layers it introduced, atomically.

@@ -32,11 +32,13 @@ absl::StatusOr<std::unique_ptr<Snapshotter>> NewSnapshotter(const std::string& r
 
 absl::Status SweepRoot(const std::string& root, const std::vector<std::string>& known_layers) {
   std::string tmp = root + "/tmp";
-  for (const std::string& m : cache_internal::MountsUnder(tmp)) {
-    KILN_RETURN_IF_ERROR(cache_internal::Unmount(m));
+  if (!cache_internal::IsEmptyDir(tmp)) {
+    for (const std::string& m : cache_internal::MountsUnder(tmp)) {
+      KILN_RETURN_IF_ERROR(cache_internal::Unmount(m));
+    }
+    KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(tmp));
+    KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(tmp));
   }
-  KILN_RETURN_IF_ERROR(cache_internal::RemoveAll(tmp));
-  KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(tmp));
   std::set<std::string> known(known_layers.begin(), known_layers.end());
   std::string layers = root + "/layers";
   DIR* d = opendir(layers.c_str());
