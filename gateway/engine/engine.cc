@@ -36,20 +36,29 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
       out.attrs[kv[0]] = kv[1];
     }
   }
+  absl::Status st = ValidateOutputSpec(out);
+  if (!st.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": ", st.message()));
+  return out;
+}
+
+absl::Status ValidateOutputSpec(const OutputSpec& out) {
   if (out.type != "local" && out.type != "tar") {
-    return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": unknown output type \"",
-                                                   out.type, "\" (want local or tar)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown output type \"", out.type, "\" (want local or tar)"));
   }
-  if (out.attrs["dest"].empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": dest= is required"));
+  auto dest = out.attrs.find("dest");
+  if (dest == out.attrs.end() || dest->second.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output type=", out.type, ": dest= is required"));
   }
   for (const auto& [k, v] : out.attrs) {
     if (k != "dest") {
       return absl::InvalidArgumentError(
-          absl::StrCat("--output ", spec, ": unknown option \"", k, "\" for type ", out.type));
+          absl::StrCat("output type=", out.type, ": unknown option \"", k, "\""));
     }
   }
-  return out;
+  return absl::OkStatus();
 }
 
 // The Bridge built-in frontends get: solves go to this engine's solver.
@@ -117,11 +126,8 @@ Engine::~Engine() = default;
 
 absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress::Sink* progress,
                                           const std::atomic<bool>* cancel) {
-  for (const OutputSpec& o : request.outputs) {
-    if (o.type != "local" && o.type != "tar") {
-      return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", o.type, "\""));
-    }
-  }
+  // Checked before anything runs: a bad output costs nothing.
+  for (const OutputSpec& o : request.outputs) KILN_RETURN_IF_ERROR(ValidateOutputSpec(o));
   ops::LocalSession session(request.locals);
   pb::Definition def = request.definition;
   if (!request.frontend.empty()) {

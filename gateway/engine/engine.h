@@ -36,6 +36,8 @@ struct OutputSpec {
 
 // InvalidArgument naming the spec and what is wrong with it.
 absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec);
+// OK when `spec` names a known type with the options it needs.
+absl::Status ValidateOutputSpec(const OutputSpec& spec);
 
 struct EngineOptions {
   std::string root;
