@@ -11,6 +11,7 @@
 #include "gateway/exporter/local.h"
 #include "gateway/exporter/tar.h"
 #include "gateway/fsutil/path.h"
+#include "gateway/ops/exec/runc.h"
 #include "gateway/ops/ops.h"
 #include "sdk/base/status_macros.h"
 
@@ -112,6 +113,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   if (mkdir(ops_options.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::InternalError("cannot create " + ops_options.state_dir);
   }
+  // Exec ops run through runc when it is installed; without it they fail
+  // with a message saying so.
+  auto runc = exec::RuncExecutor::Create({"runc", options.root + "/exec"});
+  if (runc.ok()) e->executor_ = std::move(*runc);
+  ops_options.executor = e->executor_.get();
   e->resolver_ = ops::NewOpResolver(ops_options);
   solver::SolverOptions solver_options;
   solver_options.max_parallelism = options.max_parallelism;

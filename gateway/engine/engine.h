@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/cache/cache.h"
 #include "gateway/frontend/frontend.h"
+#include "gateway/ops/exec/executor.h"
 #include "gateway/progress/progress.h"
 #include "gateway/solver/op.h"
 #include "gateway/solver/solver.h"
@@ -82,6 +83,7 @@ class Engine {
 
   const frontend::Registry* frontends_ = nullptr;
   std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<exec::Executor> executor_;  // null when runc is not installed
   std::unique_ptr<solver::OpResolver> resolver_;
   std::unique_ptr<solver::Solver> solver_;
 };

@@ -1,0 +1,70 @@
+// End to end: exec steps in real runc containers through the kiln binary.
+// The root filesystem is a busybox tree shared as the build context (the
+// image store comes next).
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "gateway/ops/exec/busybox_rootfs.h"
+#include "gtest/gtest.h"
+#include "sdk/llb/llb.h"
+#include "tests/harness.h"
+
+namespace kiln::testing {
+namespace {
+
+namespace llb = kiln::llb;
+
+class ExecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = exec::WhyNoContainers();
+    if (!why.empty()) GTEST_SKIP() << why;
+    rootfs_ = exec::MakeBusyboxRootfs(TempDir("rootfs"));
+  }
+  llb::State Run(const std::string& script, const std::string& user = "") {
+    llb::RunOptions run;
+    run.args = {"/bin/sh", "-c", script};
+    if (!user.empty()) run.user = user;
+    return llb::Local("context").Run(run).Root();
+  }
+  KilnRun Build(const llb::State& s, const std::string& out) {
+    auto def = llb::Marshal(s);
+    EXPECT_TRUE(def.ok()) << def.status();
+    return h_.Build(*def, {rootfs_, "--output", "type=local,dest=" + out});
+  }
+  Harness h_;
+  std::string rootfs_;
+};
+
+TEST_F(ExecTest, CommandRunsInAContainerAndIsCached) {
+  std::string out = TempDir("out");
+  llb::State s =
+      Run("echo hello > /tmp/greeting; id -u > /tmp/uid; hostname > /tmp/host", "nobody");
+  KilnRun r = Build(s, out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/tmp/greeting"), "hello\n");
+  EXPECT_EQ(ReadFile(out + "/tmp/uid"), "65534\n");
+  EXPECT_EQ(ReadFile(out + "/tmp/host"), "buildkitsandbox\n");
+  EXPECT_NE(access((out + "/etc/hosts").c_str(), F_OK), 0) << "/etc/hosts leaked into the result";
+  KilnRun again = Build(s, TempDir("out"));
+  EXPECT_EQ(again.Ran(), 0) << again.err;
+}
+
+TEST_F(ExecTest, FailingCommandNamesExitCodeAndOutput) {
+  KilnRun r = Build(Run("echo about to fail >&2; exit 7"), TempDir("out"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "exit code: 7")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "about to fail")) << r.err;
+}
+
+TEST_F(ExecTest, DeletedFileIsGoneFromTheResult) {
+  std::string out = TempDir("out");
+  llb::State s = Run("touch /tmp/x").Run({{"/bin/rm", "/tmp/x"}}).Root();
+  KilnRun r = Build(s, out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(access((out + "/tmp/x").c_str(), F_OK), 0);
+  EXPECT_EQ(access((out + "/bin/sh").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace kiln::testing
