@@ -20,6 +20,24 @@ void *Symbol(const char *name) {
 
 extern "C" {
 
+time_t archive_entry_atime(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<time_t (*)(struct archive_entry *)>(Symbol("archive_entry_atime"));
+  return fn(a0);
+}
+
+int archive_entry_atime_is_set(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive_entry *)>(Symbol("archive_entry_atime_is_set"));
+  return fn(a0);
+}
+
+long archive_entry_atime_nsec(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<long (*)(struct archive_entry *)>(Symbol("archive_entry_atime_nsec"));
+  return fn(a0);
+}
+
 void archive_entry_copy_hardlink(struct archive_entry *a0, const char *a1) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
       Symbol("archive_entry_copy_hardlink"));
@@ -68,9 +86,21 @@ const char *archive_entry_hardlink(struct archive_entry *a0) {
   return fn(a0);
 }
 
+const char *archive_entry_hardlink_utf8(struct archive_entry *a0) {
+  static const auto fn = reinterpret_cast<const char *(*)(struct archive_entry *)>(
+      Symbol("archive_entry_hardlink_utf8"));
+  return fn(a0);
+}
+
 time_t archive_entry_mtime(struct archive_entry *a0) {
   static const auto fn =
       reinterpret_cast<time_t (*)(struct archive_entry *)>(Symbol("archive_entry_mtime"));
+  return fn(a0);
+}
+
+int archive_entry_mtime_is_set(struct archive_entry *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive_entry *)>(Symbol("archive_entry_mtime_is_set"));
   return fn(a0);
 }
 
@@ -89,6 +119,12 @@ struct archive_entry *archive_entry_new(void) {
 const char *archive_entry_pathname(struct archive_entry *a0) {
   static const auto fn =
       reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_pathname"));
+  return fn(a0);
+}
+
+const char *archive_entry_pathname_utf8(struct archive_entry *a0) {
+  static const auto fn = reinterpret_cast<const char *(*)(struct archive_entry *)>(
+      Symbol("archive_entry_pathname_utf8"));
   return fn(a0);
 }
 
@@ -125,6 +161,12 @@ void archive_entry_set_gid(struct archive_entry *a0, la_int64_t a1) {
 void archive_entry_set_gname(struct archive_entry *a0, const char *a1) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
       Symbol("archive_entry_set_gname"));
+  fn(a0, a1);
+}
+
+void archive_entry_set_hardlink(struct archive_entry *a0, const char *a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, const char *)>(
+      Symbol("archive_entry_set_hardlink"));
   fn(a0, a1);
 }
 
@@ -191,6 +233,12 @@ la_int64_t archive_entry_size(struct archive_entry *a0) {
 const char *archive_entry_symlink(struct archive_entry *a0) {
   static const auto fn =
       reinterpret_cast<const char *(*)(struct archive_entry *)>(Symbol("archive_entry_symlink"));
+  return fn(a0);
+}
+
+const char *archive_entry_symlink_utf8(struct archive_entry *a0) {
+  static const auto fn = reinterpret_cast<const char *(*)(struct archive_entry *)>(
+      Symbol("archive_entry_symlink_utf8"));
   return fn(a0);
 }
 
@@ -268,6 +316,15 @@ int archive_read_next_header(struct archive *a0, struct archive_entry **a1) {
   return fn(a0, a1);
 }
 
+int archive_read_open(struct archive *a0, void *a1, archive_open_callback *a2,
+                      archive_read_callback *a3, archive_close_callback *a4) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, void *, archive_open_callback *,
+                               archive_read_callback *, archive_close_callback *)>(
+          Symbol("archive_read_open"));
+  return fn(a0, a1, a2, a3, a4);
+}
+
 int archive_read_open_filename(struct archive *a0, const char *a1, size_t a2) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *, const char *, size_t)>(
       Symbol("archive_read_open_filename"));
@@ -298,6 +355,18 @@ int archive_read_support_filter_zstd(struct archive *a0) {
   return fn(a0);
 }
 
+int archive_read_support_format_empty(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_format_empty"));
+  return fn(a0);
+}
+
+int archive_read_support_format_raw(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_format_raw"));
+  return fn(a0);
+}
+
 int archive_read_support_format_tar(struct archive *a0) {
   static const auto fn =
       reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_read_support_format_tar"));
@@ -307,6 +376,12 @@ int archive_read_support_format_tar(struct archive *a0) {
 int archive_write_add_filter_gzip(struct archive *a0) {
   static const auto fn =
       reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_add_filter_gzip"));
+  return fn(a0);
+}
+
+int archive_write_add_filter_zstd(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_add_filter_zstd"));
   return fn(a0);
 }
 
@@ -362,6 +437,15 @@ struct archive *archive_write_new(void) {
   return fn();
 }
 
+int archive_write_open(struct archive *a0, void *a1, archive_open_callback *a2,
+                       archive_write_callback *a3, archive_close_callback *a4) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, void *, archive_open_callback *,
+                               archive_write_callback *, archive_close_callback *)>(
+          Symbol("archive_write_open"));
+  return fn(a0, a1, a2, a3, a4);
+}
+
 int archive_write_open_fd(struct archive *a0, int a1) {
   static const auto fn =
       reinterpret_cast<int (*)(struct archive *, int)>(Symbol("archive_write_open_fd"));
@@ -391,6 +475,12 @@ int archive_write_set_format_option(struct archive *a0, const char *a1, const ch
 int archive_write_set_format_pax_restricted(struct archive *a0) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *)>(
       Symbol("archive_write_set_format_pax_restricted"));
+  return fn(a0);
+}
+
+int archive_write_set_format_raw(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_set_format_raw"));
   return fn(a0);
 }
 
