@@ -147,6 +147,22 @@ TEST_F(BadInputTest, FrontendThatDoesNotExistYet) {
   EXPECT_TRUE(absl::StrContains(r.err, "--llb")) << r.err;
 }
 
+TEST_F(BadInputTest, DockerfileAstPrintsTheTreeAndNamesTheLineOfAnError) {
+  std::string dir = TempDir("df");
+  WriteFile(dir + "/Dockerfile",
+            "FROM busybox AS base\nRUN --mount=type=cache,target=/c echo hi\n");
+  KilnRun ok = h_.Run({"debug", "dockerfile-ast", dir + "/Dockerfile"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out,
+            "(from \"busybox\" \"AS\" \"base\")\n"
+            "(run [\"--mount=type=cache,target=/c\"] \"echo hi\")\n");
+  WriteFile(dir + "/Bad", "FROM busybox\nRUN <<EOF\necho never closed\n");
+  KilnRun bad = h_.Run({"debug", "dockerfile-ast", dir + "/Bad"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "Dockerfile:")) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "EOF")) << bad.err;
+}
+
 TEST_F(BadInputTest, UnknownCommandAndFlag) {
   EXPECT_EQ(h_.Run({"bulid"}).exit_code, 2);
   KilnRun r = h_.Run({"build", "--frobnicate"});

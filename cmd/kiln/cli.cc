@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cmd/kiln/args.h"
+#include "frontends/dockerfile/parser/parser.h"
 #include "gateway/engine/engine.h"
 #include "gateway/progress/printer.h"
 #include "sdk/base/digest.h"
@@ -33,6 +34,7 @@ Commands:
   build     build a context with a frontend, or an LLB definition (--llb)
   du        show the disk usage of the build cache, per record
   prune     remove build cache
+  debug     debugging aids: kiln debug dockerfile-ast FILE
   help      show help for a command (kiln help build)
 
 Global flags:
@@ -82,6 +84,12 @@ Flags:
                             (like 10GB, 512MB)
       --all                 remove everything (the default without
                             --keep-storage)
+)";
+
+constexpr char kDebugUsage[] = R"(Usage: kiln debug dockerfile-ast FILE
+
+Prints the parsed syntax tree of a Dockerfile in the format of BuildKit's
+parser test results (one instruction per line, with flags and heredocs).
 )";
 
 int Fail(const absl::Status& st, int code = 1) {
@@ -275,6 +283,24 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
   return 0;
 }
 
+int Debug(const std::vector<std::string>& args) {
+  auto a = ParseArgs(args, {{"help", "h", true}});
+  if (!a.ok()) return Fail(a.status(), 2);
+  if (a->Has("help")) return std::cout << kDebugUsage, 0;
+  if (a->positional.size() != 2 || a->positional[0] != "dockerfile-ast") {
+    std::cerr << kDebugUsage;
+    return 2;
+  }
+  auto text = ReadAll(a->positional[1]);
+  if (!text.ok()) return Fail(text.status());
+  auto ast = dockerfile::Parse(*text);
+  if (!ast.ok()) return Fail(ast.status());
+  std::string dump = dockerfile::Dump(*ast);
+  // As BuildKit's parser test results: one line per instruction, each ended.
+  std::cout << dump << (dump.empty() || dump.back() == '\n' ? "" : "\n");
+  return 0;
+}
+
 }  // namespace
 
 int Main(const std::vector<std::string>& args, const frontend::Registry& frontends) {
@@ -304,9 +330,11 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
   if (cmd == "build") return Build(g, rest, frontends);
   if (cmd == "du") return Du(g, rest, frontends);
   if (cmd == "prune") return Prune(g, rest, frontends);
+  if (cmd == "debug") return Debug(rest);
   if (cmd == "help") {
     std::string topic = rest.empty() ? "" : rest[0];
-    std::cout << (topic == "build"   ? kBuildUsage
+    std::cout << (topic == "debug"   ? kDebugUsage
+                  : topic == "build" ? kBuildUsage
                   : topic == "du"    ? kDuUsage
                   : topic == "prune" ? kPruneUsage
                                      : kUsage);
