@@ -3,6 +3,8 @@
 // image store comes next).
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "absl/strings/match.h"
 #include "gateway/ops/exec/busybox_rootfs.h"
 #include "gtest/gtest.h"
@@ -64,6 +66,29 @@ TEST_F(ExecTest, DeletedFileIsGoneFromTheResult) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(access((out + "/tmp/x").c_str(), F_OK), 0);
   EXPECT_EQ(access((out + "/bin/sh").c_str(), F_OK), 0);
+}
+
+TEST_F(ExecTest, ImportedBaseImageRunsByShortName) {
+  std::string tar = TempDir("img") + "/busybox.tar";
+  ASSERT_EQ(system(("tar -C " + rootfs_ + " -cf " + tar + " .").c_str()), 0);
+  KilnRun imported = h_.Run({"image", "import", "--rootfs", tar, "busybox"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_TRUE(absl::StrContains(imported.out, "docker.io/library/busybox:latest sha256:"));
+  EXPECT_TRUE(absl::StrContains(h_.Run({"image", "ls"}).out, "docker.io/library/busybox:latest"));
+
+  llb::RunOptions run;
+  run.args = {"/bin/sh", "-c", "echo from-image > /greeting"};
+  auto def = llb::Marshal(llb::Image("busybox").Run(run).Root());
+  ASSERT_TRUE(def.ok());
+  std::string out = TempDir("out");
+  KilnRun r = h_.Build(*def, {"--output", "type=local,dest=" + out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/greeting"), "from-image\n");
+
+  ASSERT_EQ(h_.Run({"image", "rm", "busybox"}).exit_code, 0);
+  KilnRun gone = h_.Build(*def, {});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(gone.err, "kiln image import")) << gone.err;
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ Commands:
   build     build a context with a frontend, or an LLB definition (--llb)
   du        show the disk usage of the build cache, per record
   prune     remove build cache
+  image     manage images: import, ls, rm
   debug     debugging aids: kiln debug dockerfile-ast FILE
   help      show help for a command (kiln help build)
 
@@ -84,6 +85,18 @@ Flags:
                             (like 10GB, 512MB)
       --all                 remove everything (the default without
                             --keep-storage)
+)";
+
+constexpr char kImageUsage[] = R"(Usage: kiln image COMMAND
+
+Commands:
+  import --rootfs FILE NAME   import a filesystem tar (plain, gzip or zstd)
+                              as a one-layer image, like docker import
+  ls                          list images: name, digest, size
+  rm NAME                     remove an image's name
+
+NAME is a Docker reference; short names resolve as Docker does (busybox is
+docker.io/library/busybox:latest). Builds use images with docker-image://.
 )";
 
 constexpr char kDebugUsage[] = R"(Usage: kiln debug dockerfile-ast FILE
@@ -283,6 +296,42 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
   return 0;
 }
 
+int Image(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
+  auto a = ParseArgs(args, {{"rootfs", "", true}, {"help", "h", true}});
+  if (!a.ok()) return Fail(a.status(), 2);
+  const std::vector<std::string>& p = a->positional;
+  if (a->Has("help")) return std::cout << kImageUsage, 0;
+  if (p.empty()) return std::cerr << kImageUsage, 2;
+  bool import = p[0] == "import" && p.size() == 3, ls = p[0] == "ls" && p.size() == 1,
+       rm = p[0] == "rm" && p.size() == 2;
+  if (!import && !ls && !rm) return std::cerr << kImageUsage, 2;
+  if (import && !a->Has("rootfs")) {
+    return Fail(absl::InvalidArgumentError(
+                    "kiln image import reads plain filesystem tars for now: add --rootfs "
+                    "(docker save and OCI archives are not supported yet)"),
+                2);
+  }
+  auto eng = OpenEngine(g, 1, fes);
+  if (!eng.ok()) return Fail(eng.status());
+  image::DiskStore* store = (*eng)->images();
+  if (import) {
+    auto img = store->ImportRootfs(AbsPath(p[1]), p[2]);
+    if (!img.ok()) return Fail(img.status());
+    absl::PrintF("%s %s\n", img->ref, img->digest);
+  } else if (ls) {
+    auto list = store->List();
+    if (!list.ok()) return Fail(list.status());
+    absl::PrintF("%-50s %-22s %10s\n", "NAME", "DIGEST", "SIZE");
+    for (const image::ImageInfo& i : *list) {
+      absl::PrintF("%-50s %-22s %10s\n", i.ref, i.digest.substr(0, 19), FormatSize(i.size));
+    }
+  } else {
+    absl::Status st = store->Remove(p[1]);
+    if (!st.ok()) return Fail(st);
+  }
+  return 0;
+}
+
 int Debug(const std::vector<std::string>& args) {
   auto a = ParseArgs(args, {{"help", "h", true}});
   if (!a.ok()) return Fail(a.status(), 2);
@@ -331,9 +380,11 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
   if (cmd == "du") return Du(g, rest, frontends);
   if (cmd == "prune") return Prune(g, rest, frontends);
   if (cmd == "debug") return Debug(rest);
+  if (cmd == "image") return Image(g, rest, frontends);
   if (cmd == "help") {
     std::string topic = rest.empty() ? "" : rest[0];
-    std::cout << (topic == "debug"   ? kDebugUsage
+    std::cout << (topic == "image"   ? kImageUsage
+                  : topic == "debug" ? kDebugUsage
                   : topic == "build" ? kBuildUsage
                   : topic == "du"    ? kDuUsage
                   : topic == "prune" ? kPruneUsage

@@ -118,6 +118,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   auto runc = exec::RuncExecutor::Create({"runc", options.root + "/exec"});
   if (runc.ok()) e->executor_ = std::move(*runc);
   ops_options.executor = e->executor_.get();
+  KILN_ASSIGN_OR_RETURN(e->images_, image::DiskStore::Open(e->cache_.get()));
+  ops_options.images = e->images_.get();
   e->resolver_ = ops::NewOpResolver(ops_options);
   solver::SolverOptions solver_options;
   solver_options.max_parallelism = options.max_parallelism;

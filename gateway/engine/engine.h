@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/cache/cache.h"
 #include "gateway/frontend/frontend.h"
+#include "gateway/image/disk_store.h"
 #include "gateway/ops/exec/executor.h"
 #include "gateway/progress/progress.h"
 #include "gateway/solver/op.h"
@@ -74,6 +75,7 @@ class Engine {
                                     const std::atomic<bool>* cancel);
 
   cache::Cache* cache() { return cache_.get(); }
+  image::DiskStore* images() { return images_.get(); }
   int max_parallelism() const { return solver_->max_parallelism(); }
 
  private:
@@ -83,6 +85,7 @@ class Engine {
 
   const frontend::Registry* frontends_ = nullptr;
   std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<image::DiskStore> images_;
   std::unique_ptr<exec::Executor> executor_;  // null when runc is not installed
   std::unique_ptr<solver::OpResolver> resolver_;
   std::unique_ptr<solver::Solver> solver_;

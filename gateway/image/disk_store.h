@@ -1,0 +1,66 @@
+// DiskStore: kiln's image store, in the engine's cache root.
+//
+//   ROOT/images/<sha256 of name>   one record per name (written atomically):
+//                                  name, manifest, config and layer digests
+//   ROOT/content/blobs/sha256/     manifests, configs and layer blobs
+//
+// An image's layers are unpacked into the snapshotter once and recorded in
+// the cache index under "image:<manifest digest>", so the sweep keeps them
+// and prune may drop them; Resolve unpacks again from the blobs when they
+// were pruned. Thread-safe.
+#ifndef KILN_GATEWAY_IMAGE_DISK_STORE_H_
+#define KILN_GATEWAY_IMAGE_DISK_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/cache/cache.h"
+#include "gateway/image/store.h"
+
+namespace kiln::image {
+
+struct ImageInfo {
+  std::string ref;
+  std::string digest;  // manifest
+  int64_t size = 0;    // bytes of the layer blobs
+};
+
+class DiskStore : public Store {
+ public:
+  // `cache` must outlive the store.
+  static absl::StatusOr<std::unique_ptr<DiskStore>> Open(cache::Cache* cache);
+
+  // Imports a plain filesystem tar (optionally gzip or zstd compressed) as a
+  // one-layer image named `ref`, like `docker import`. The same tar always
+  // gives the same manifest digest. Errors: the tar's own (DataLoss,
+  // InvalidArgument naming the entry); nothing is recorded on error.
+  absl::StatusOr<Image> ImportRootfs(const std::string& tar_path, const std::string& ref);
+
+  absl::StatusOr<Image> Resolve(const std::string& ref) override;
+  absl::StatusOr<std::vector<ImageInfo>> List();
+  // NotFound naming the reference when there is no such image.
+  absl::Status Remove(const std::string& ref);
+
+ private:
+  struct Record {
+    std::string ref, manifest, config;
+    std::vector<std::string> layers;  // layer blob digests, bottom first
+    std::vector<std::string> media_types;
+  };
+  explicit DiskStore(cache::Cache* cache) : cache_(cache) {}
+  std::string RecordPath(const std::string& ref) const;
+  absl::Status WriteRecord(const Record& r);
+  absl::StatusOr<Record> ReadRecord(const std::string& path) const;
+  // The unpacked chain of `r`, unpacking (and recording) it if needed.
+  absl::StatusOr<cache::Chain> Unpack(const Record& r);
+
+  cache::Cache* cache_;
+  absl::Mutex mu_;  // serializes imports and unpacking
+};
+
+}  // namespace kiln::image
+
+#endif  // KILN_GATEWAY_IMAGE_DISK_STORE_H_

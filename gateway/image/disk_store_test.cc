@@ -1,0 +1,116 @@
+#include "gateway/image/disk_store.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/image/layer/testing.h"
+#include "gtest/gtest.h"
+
+namespace kiln::image {
+namespace {
+
+using testing::Dir;
+using testing::File;
+using testing::MakeTar;
+using testing::Symlink;
+
+std::string TempDir(const std::string& name) {
+  static int n = 0;
+  const char* t = std::getenv("TEST_TMPDIR");
+  std::string d = absl::StrCat(t ? t : "/tmp", "/", name, "-", n++);
+  mkdir(d.c_str(), 0755);
+  return d;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class DiskStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = cache::Cache::Open({TempDir("root"), "auto"});
+    ASSERT_TRUE(c.ok()) << c.status();
+    cache_ = std::move(*c);
+    auto s = DiskStore::Open(cache_.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    tar_ = TempDir("tars") + "/rootfs.tar.gz";
+    std::ofstream(tar_, std::ios::binary)
+        << MakeTar({Dir("etc/"), File("etc/os-release", "ID=test\n"), Symlink("bin", "usr/bin")},
+                   Compression::kGzip);
+  }
+  std::string Cat(const Image& image, const std::string& path) {
+    auto view = cache_->snapshotter()->View(image.chain);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? Read((*view)->path() + path) : "";
+  }
+  std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<DiskStore> store_;
+  std::string tar_;
+};
+
+TEST_F(DiskStoreTest, ImportedRootfsResolvesByShortName) {
+  auto imported = store_->ImportRootfs(tar_, "busybox");
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->ref, "docker.io/library/busybox:latest");
+  auto image = store_->Resolve("docker.io/library/busybox:latest");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->digest, imported->digest);
+  EXPECT_EQ(Cat(*image, "/etc/os-release"), "ID=test\n");
+  EXPECT_TRUE(absl::StrContains(image->config, "\"diff_ids\":[\"sha256:")) << image->config;
+  auto list = store_->List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].ref, "docker.io/library/busybox:latest");
+  EXPECT_GT((*list)[0].size, 0);
+}
+
+TEST_F(DiskStoreTest, SameTarGivesTheSameDigest) {
+  auto a = store_->ImportRootfs(tar_, "one");
+  auto b = store_->ImportRootfs(tar_, "two");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->digest, b->digest);
+}
+
+TEST_F(DiskStoreTest, PrunedLayersAreUnpackedAgainFromBlobs) {
+  ASSERT_TRUE(store_->ImportRootfs(tar_, "busybox").ok());
+  ASSERT_TRUE(cache_->Prune(-1, absl::Seconds(5)).ok());
+  auto image = store_->Resolve("docker.io/library/busybox:latest");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(Cat(*image, "/etc/os-release"), "ID=test\n");
+}
+
+TEST_F(DiskStoreTest, RemoveAndUnknownNamesSayHowToImport) {
+  ASSERT_TRUE(store_->ImportRootfs(tar_, "busybox").ok());
+  ASSERT_TRUE(store_->Remove("busybox").ok());
+  auto gone = store_->Resolve("docker.io/library/busybox:latest");
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(gone.status().message(), "kiln image import"));
+  EXPECT_EQ(store_->Remove("busybox").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DiskStoreTest, CorruptTarRecordsNothing) {
+  std::string bad = TempDir("tars") + "/bad.tar.gz";
+  std::string good = MakeTar({File("a", std::string(100000, 'x'))}, Compression::kGzip);
+  std::ofstream(bad, std::ios::binary) << good.substr(0, good.size() / 2);
+  auto r = store_->ImportRootfs(bad, "broken");
+  EXPECT_FALSE(r.ok());
+  auto list = store_->List();
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  auto usage = cache_->index()->Usage();
+  ASSERT_TRUE(usage.ok());
+  EXPECT_TRUE(usage->empty());
+}
+
+}  // namespace
+}  // namespace kiln::image
