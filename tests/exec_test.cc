@@ -68,6 +68,28 @@ TEST_F(ExecTest, DeletedFileIsGoneFromTheResult) {
   EXPECT_EQ(access((out + "/bin/sh").c_str(), F_OK), 0);
 }
 
+TEST_F(ExecTest, CacheMountPersistsAcrossProcessesButNotInTheResult) {
+  auto step = [](const std::string& tag) {
+    llb::RunOptions run;
+    run.args = {"/bin/sh", "-c", "echo " + tag + " >> /cache/log; cp /cache/log /result"};
+    llb::Mount cache_mount;
+    cache_mount.target = "/cache";
+    cache_mount.cache = llb::CacheMount{"e2e"};
+    run.mounts = {cache_mount};
+    return llb::Local("context").Run(run).Root();
+  };
+  std::string out1 = TempDir("out"), out2 = TempDir("out"), out3 = TempDir("out");
+  ASSERT_EQ(Build(step("one"), out1).exit_code, 0);
+  EXPECT_EQ(ReadFile(out1 + "/result"), "one\n");
+  EXPECT_NE(access((out1 + "/cache/log").c_str(), F_OK), 0) << "cache mount content leaked";
+  KilnRun second = Build(step("two"), out2);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(ReadFile(out2 + "/result"), "one\ntwo\n");
+  ASSERT_EQ(h_.Run({"prune", "--all"}).exit_code, 0);
+  ASSERT_EQ(Build(step("three"), out3).exit_code, 0);
+  EXPECT_EQ(ReadFile(out3 + "/result"), "three\n");
+}
+
 TEST_F(ExecTest, ImportedBaseImageRunsByShortName) {
   std::string tar = TempDir("img") + "/busybox.tar";
   ASSERT_EQ(system(("tar -C " + rootfs_ + " -cf " + tar + " .").c_str()), 0);

@@ -83,8 +83,9 @@ Removes build cache records, least recently used first, and their layers.
 Flags:
       --keep-storage SIZE   keep the most recently used records within SIZE
                             (like 10GB, 512MB)
-      --all                 remove everything (the default without
-                            --keep-storage)
+      --all                 remove everything, exec cache mounts too
+                            (without flags: every record; cache mounts
+                            stay)
 )";
 
 constexpr char kImageUsage[] = R"(Usage: kiln image COMMAND
@@ -289,7 +290,7 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
   }
   auto eng = OpenEngine(g, 1, fes);
   if (!eng.ok()) return Fail(eng.status());
-  auto report = (*eng)->cache()->Prune(keep, absl::Seconds(30));
+  auto report = (*eng)->cache()->Prune(keep, absl::Seconds(30), a->Has("all"));
   if (!report.ok()) return Fail(report.status());
   absl::PrintF("Removed %d records and %d layers; freed %s\n", report->records_removed,
                report->layers_removed, FormatSize(report->bytes_freed));

@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
                                                         /*probe=*/pinned.empty()));
   if (pinned.empty()) KILN_RETURN_IF_ERROR(WritePinnedKind(c->root_, c->snapshotter_->name()));
   KILN_ASSIGN_OR_RETURN(c->content_, NewDiskContentStore(c->root_ + "/content"));
+  c->cache_mounts_ = std::make_unique<CacheMounts>(c->root_);
   if (flock(c->lock_fd_, LOCK_SH) != 0) return fsutil::ErrnoToStatus(errno, "lock", lock);
   return c;
 }
@@ -99,7 +100,8 @@ Cache::~Cache() {
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
-absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait) {
+absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait,
+                                         bool cache_mounts) {
   absl::Time deadline = absl::Now() + wait;
   while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (absl::Now() > deadline) {
@@ -124,6 +126,7 @@ absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait
   if (dropped.ok()) {
     absl::Status st = cache_internal::RemoveAll(root_ + "/keys");
     if (st.ok()) st = cache_internal::MakeDirs(root_ + "/keys", 0700);
+    if (st.ok() && cache_mounts) st = cache_mounts_->RemoveAll();
     if (!st.ok()) dropped = st;
   }
   flock(lock_fd_, LOCK_SH);

@@ -7,6 +7,7 @@
 //   ROOT/snapshotter       which snapshotter wrote the layers
 //   ROOT/lock              flock: shared while open, exclusive to sweep/prune
 //   ROOT/keys/<hex>        flock per cache key being computed
+//   ROOT/cachemounts/      exec cache mounts (see cache_mounts.h)
 //
 // Several processes may use one root at once. The first to open it alone
 // sweeps what crashed processes left behind; prune waits for the others.
@@ -21,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/cache/cache_mounts.h"
 #include "gateway/cache/content_store.h"
 #include "gateway/cache/index.h"
 #include "gateway/cache/snapshotter.h"
@@ -58,6 +60,7 @@ class Cache {
   CacheIndex* index() { return index_.get(); }
   Snapshotter* snapshotter() { return snapshotter_.get(); }
   ContentStore* content() { return content_.get(); }
+  CacheMounts* cache_mounts() { return cache_mounts_.get(); }
 
   // Blocks until this process is the only one computing `key`. Errors:
   // Internal when the lock file cannot be opened.
@@ -66,7 +69,9 @@ class Cache {
   // Removes records least recently used first until at most `keep_bytes`
   // remain (everything when keep_bytes < 0) and deletes their layers. Waits
   // up to `wait` for other processes using the root; then Unavailable.
-  absl::StatusOr<PruneReport> Prune(int64_t keep_bytes, absl::Duration wait);
+  // With `cache_mounts`, also empties every exec cache mount.
+  absl::StatusOr<PruneReport> Prune(int64_t keep_bytes, absl::Duration wait,
+                                    bool cache_mounts = false);
 
  private:
   Cache() = default;
@@ -75,6 +80,7 @@ class Cache {
   std::unique_ptr<CacheIndex> index_;
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<ContentStore> content_;
+  std::unique_ptr<CacheMounts> cache_mounts_;
 };
 
 }  // namespace kiln::cache

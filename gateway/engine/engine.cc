@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   ops_options.executor = e->executor_.get();
   KILN_ASSIGN_OR_RETURN(e->images_, image::DiskStore::Open(e->cache_.get()));
   ops_options.images = e->images_.get();
+  ops_options.cache_mounts = e->cache_->cache_mounts();
   e->resolver_ = ops::NewOpResolver(ops_options);
   solver::SolverOptions solver_options;
   solver_options.max_parallelism = options.max_parallelism;

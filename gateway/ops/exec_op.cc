@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/fsutil/copy.h"
 #include "gateway/fsutil/path.h"
 #include "gateway/ops/internal.h"
 #include "sdk/base/status_macros.h"
@@ -38,7 +39,8 @@ class OutputTail {
 
 class ExecRunner : public solver::OpRunner {
  public:
-  ExecRunner(const solver::Vertex& v, exec::Executor* executor) : v_(v), executor_(executor) {}
+  ExecRunner(const solver::Vertex& v, exec::Executor* executor, cache::CacheMounts* cache_mounts)
+      : v_(v), executor_(executor), cache_mounts_(cache_mounts) {}
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext&) override {
     // Proxy settings change how a step reaches the network, not its result.
@@ -78,6 +80,7 @@ class ExecRunner : public solver::OpRunner {
     // Writable mounts by mount index, and what keeps read-only views mounted.
     std::vector<std::unique_ptr<cache::Active>> actives(op.mounts_size());
     std::vector<std::unique_ptr<cache::Mount>> views;
+    std::vector<std::unique_ptr<cache::CacheMountLease>> leases;  // held until the process ends
     for (int i = 0; i < op.mounts_size(); ++i) {
       const pb::Mount& m = op.mounts(i);
       cache::Chain chain = m.input() < 0 ? cache::Chain{} : inputs[m.input()];
@@ -85,6 +88,11 @@ class ExecRunner : public solver::OpRunner {
       if (m.mounttype() == pb::TMPFS) {
         spec.mounts.push_back(
             {exec::Mount::Kind::kTmpfs, m.dest(), "", false, m.tmpfsopt().size()});
+        continue;
+      }
+      if (m.mounttype() == pb::CACHE) {
+        KILN_ASSIGN_OR_RETURN(std::string dir, LeaseCacheMount(snap, m, chain, &leases));
+        spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), dir, m.readonly(), 0});
         continue;
       }
       if (m.readonly()) {
@@ -113,6 +121,23 @@ class ExecRunner : public solver::OpRunner {
   }
 
  private:
+  // The directory of cache mount `m`, held in `leases`. A new one starts as a
+  // copy of the mount's source (how LLB carries its mode and owner).
+  absl::StatusOr<std::string> LeaseCacheMount(
+      cache::Snapshotter* snap, const pb::Mount& m, const cache::Chain& source,
+      std::vector<std::unique_ptr<cache::CacheMountLease>>* leases) {
+    KILN_ASSIGN_OR_RETURN(auto lease,
+                          cache_mounts_->Acquire(m.cacheopt().id(), m.cacheopt().sharing()));
+    if (lease->fresh() && m.input() >= 0) {
+      KILN_ASSIGN_OR_RETURN(std::unique_ptr<cache::Mount> view, snap->View(source));
+      KILN_ASSIGN_OR_RETURN(std::string from,
+                            fsutil::ResolveInRoot(view->path(), m.selector(), true));
+      KILN_RETURN_IF_ERROR(fsutil::CopyTree(from, lease->path(), fsutil::CopyOptions{}));
+    }
+    leases->push_back(std::move(lease));
+    return leases->back()->path();
+  }
+
   absl::Status RunProcess(solver::OpContext& ctx, const exec::Spec& spec) {
     OutputTail tail;
     auto output = [&](int stream, std::string_view data) {
@@ -132,12 +157,14 @@ class ExecRunner : public solver::OpRunner {
 
   const solver::Vertex& v_;
   exec::Executor* executor_;
+  cache::CacheMounts* cache_mounts_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
-                                                                exec::Executor* executor) {
+                                                                exec::Executor* executor,
+                                                                cache::CacheMounts* cache_mounts) {
   const pb::ExecOp& op = v.op.exec();
   if (op.meta().args().empty()) return absl::InvalidArgumentError("exec op without args");
   bool has_root = false;
@@ -154,14 +181,19 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Ve
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": a selector needs a read-only mount"));
     }
-    if (m.mounttype() == pb::CACHE || m.mounttype() == pb::SECRET || m.mounttype() == pb::SSH) {
+    if (m.mounttype() == pb::SECRET || m.mounttype() == pb::SSH) {
       return absl::UnimplementedError(
-          absl::StrCat(where, ": cache, secret and ssh mounts come with the container executor"));
+          absl::StrCat(where, ": secret and ssh mounts are not supported yet"));
+    }
+    if (m.mounttype() == pb::CACHE && (cache_mounts == nullptr || m.cacheopt().id().empty())) {
+      return absl::InvalidArgumentError(absl::StrCat(where, cache_mounts == nullptr
+                                                                ? ": no cache mount storage"
+                                                                : ": cache mount without id"));
     }
     has_root = has_root || m.dest() == "/";
   }
   if (!has_root) return absl::InvalidArgumentError("exec op without a root mount");
-  return std::make_unique<ExecRunner>(v, executor);
+  return std::make_unique<ExecRunner>(v, executor, cache_mounts);
 }
 
 }  // namespace kiln::ops_internal

@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewDiffRunner(const solver::Ve
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewImageRunner(const solver::Vertex& v,
                                                                  image::Store* images);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
-                                                                exec::Executor* executor);
+                                                                exec::Executor* executor,
+                                                                cache::CacheMounts* cache_mounts);
 
 // The value of attr `key` of a source op, or "".
 std::string Attr(const pb::SourceOp& src, const std::string& key);

@@ -57,7 +57,7 @@ class Resolver : public solver::OpResolver {
           return absl::UnimplementedError(
               "exec ops need the container executor (runc), which this kiln does not have yet");
         }
-        return ops_internal::NewExecRunner(v, options_.executor);
+        return ops_internal::NewExecRunner(v, options_.executor, options_.cache_mounts);
       case pb::Op::kBuild:
         return absl::UnimplementedError("BuildOp is deprecated in LLB and not supported");
       default:

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/cache/cache_mounts.h"
 #include "gateway/image/store.h"
 #include "gateway/ops/exec/executor.h"
 #include "gateway/solver/op.h"
@@ -28,6 +29,8 @@ struct OpsOptions {
   // Resolves docker-image:// sources; null until the image store exists
   // (image sources then fail with a message saying so). Not owned.
   image::Store* images = nullptr;
+  // Directories behind exec cache mounts. Not owned; required for them.
+  cache::CacheMounts* cache_mounts = nullptr;
 };
 
 std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);

@@ -54,6 +54,7 @@ class OpsTest : public ::testing::Test {
     o.state_dir = TempDir("locals");
     o.executor = executor;
     o.images = &images_;
+    o.cache_mounts = cache_->cache_mounts();
     resolver_ = NewOpResolver(o);
     solver::Solver solver(cache_->index(), cache_->snapshotter(), resolver_.get(), {});
     auto def = llb::Marshal(target);
@@ -188,14 +189,43 @@ TEST_F(OpsTest, WithoutAnExecutorTheErrorSaysSo) {
   EXPECT_TRUE(absl::StrContains(root.status().message(), "container executor")) << root.status();
 }
 
-TEST_F(OpsTest, CacheMountsWaitForTheContainerExecutor) {
+TEST_F(OpsTest, CacheMountPersistsIsSeededAndStaysOutOfTheResult) {
+  // Each run appends to /cache/log and copies it into the root.
+  exec::FakeExecutor fake([](const exec::Spec& s, const exec::OutputFn&) {
+    for (const exec::Mount& m : s.mounts) {
+      if (m.dest != "/cache") continue;
+      Write(m.source + "/log", Read(m.source + "/log") + "run\n");
+      Write(s.rootfs + "/seen", Read(m.source + "/log"));
+    }
+    return 0;
+  });
+  auto run_with_cache = [](const std::string& tag) {
+    llb::RunOptions run;
+    run.args = {"build", tag};
+    llb::Mount cache_mount;
+    cache_mount.target = "/cache";
+    cache_mount.source = llb::Scratch().File(llb::Mkfile("/log", 0644, "seed\n"));
+    cache_mount.cache = llb::CacheMount{"deps", pb::LOCKED};
+    run.mounts = {cache_mount};
+    return Base().Run(run).Root();
+  };
+  auto first = Solve(run_with_cache("1"), &fake);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(Read(*first + "/seen"), "seed\nrun\n");
+  EXPECT_EQ(Read(*first + "/cache/log"), "");       // the mount is not in the result
+  auto second = Solve(run_with_cache("2"), &fake);  // another step, same mount id
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(Read(*second + "/seen"), "seed\nrun\nrun\n");
+}
+
+TEST_F(OpsTest, SecretMountsAreRefusedForNow) {
   exec::FakeExecutor fake;
   llb::RunOptions run;
   run.args = {"true"};
-  llb::Mount cache_mount;
-  cache_mount.target = "/root/.cache";
-  cache_mount.cache = llb::CacheMount{"deps"};
-  run.mounts = {cache_mount};
+  llb::Mount secret;
+  secret.target = "/run/secrets/token";
+  secret.secret = llb::SecretMount{"token"};
+  run.mounts = {secret};
   auto root = Solve(Base().Run(run).Root(), &fake);
   ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().code(), absl::StatusCode::kUnimplemented);
