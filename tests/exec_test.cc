@@ -90,6 +90,41 @@ TEST_F(ExecTest, CacheMountPersistsAcrossProcessesButNotInTheResult) {
   EXPECT_EQ(ReadFile(out3 + "/result"), "three\n");
 }
 
+TEST_F(ExecTest, SecretsReachTheStepAndNothingElse) {
+  const std::string value = "s3cr3t-7f9d2c";
+  std::string secret_file = TempDir("secret") + "/token";
+  WriteFile(secret_file, value);
+  setenv("KILN_TEST_SECRET", value.c_str(), 1);
+  llb::RunOptions run;
+  run.args = {"/bin/sh", "-c",
+              "stat -c %a /run/secrets/token > /mode; "
+              "[ \"$(cat /run/secrets/token)\" = \"$TOKEN_ENV\" ] && echo same > /check; "
+              "echo done"};
+  llb::Mount secret;
+  secret.target = "/run/secrets/token";
+  secret.secret = llb::SecretMount{"token"};
+  run.mounts = {secret};
+  run.secret_env = {llb::SecretEnv{"envtoken", "TOKEN_ENV"}};
+  auto def = llb::Marshal(llb::Local("context").Run(run).Root());
+  ASSERT_TRUE(def.ok()) << def.status();
+  std::string out = TempDir("out");
+  KilnRun r = h_.Build(
+      *def, {rootfs_, "--output", "type=local,dest=" + out, "--secret",
+             "id=token,src=" + secret_file, "--secret", "id=envtoken,env=KILN_TEST_SECRET"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/mode"), "400\n");
+  EXPECT_EQ(ReadFile(out + "/check"), "same\n");
+  EXPECT_NE(access((out + "/run/secrets/token").c_str(), F_OK), 0) << "secret in the result";
+  EXPECT_FALSE(absl::StrContains(r.err, value)) << "secret in the progress output";
+  std::string grep = "grep -rqa '" + value + "' " + h_.root() + " " + out;
+  EXPECT_NE(system(grep.c_str()), 0) << "secret value found under the cache root or output";
+
+  KilnRun missing = h_.Build(*def, {rootfs_});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(missing.err, "secret \"token\" was not given")) << missing.err;
+  EXPECT_EQ(missing.Ran(), 0);
+}
+
 TEST_F(ExecTest, ImportedBaseImageRunsByShortName) {
   std::string tar = TempDir("img") + "/busybox.tar";
   ASSERT_EQ(system(("tar -C " + rootfs_ + " -cf " + tar + " .").c_str()), 0);

@@ -60,6 +60,9 @@ Flags:
                              is "dockerfile"
       --llb FILE             solve a serialized pb.Definition (- for stdin)
                              instead of running a frontend
+      --secret SPEC          id=NAME,src=FILE or id=NAME,env=VAR: a secret
+                             for RUN secret mounts and env (repeatable);
+                             its value is never logged or stored
   -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE
                              (FILE - is stdout); a bare path means local
                              (repeatable)
@@ -157,6 +160,40 @@ void OnSignal(int sig) {
   }
 }
 
+// --secret id=NAME,src=FILE | id=NAME,env=VAR -> (NAME, value).
+absl::StatusOr<std::pair<std::string, std::string>> ParseSecret(const std::string& spec) {
+  std::map<std::string, std::string> kv;
+  for (absl::string_view part : absl::StrSplit(spec, ',')) {
+    std::vector<std::string> p = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    if (p.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat("--secret ", spec, ": want KEY=VALUE parts"));
+    }
+    kv[p[0]] = p[1];
+  }
+  auto get = [&](const char* key) {
+    auto it = kv.find(key);
+    return it == kv.end() ? std::string() : it->second;
+  };
+  std::string id = get("id"), src = get("src"), env = get("env");
+  if (id.empty() || src.empty() == env.empty() || kv.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--secret ", spec, ": want id=NAME,src=FILE or id=NAME,env=VAR"));
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--secret ", spec, ": environment variable ", env, " is not set"));
+    }
+    return std::make_pair(id, std::string(v));
+  }
+  absl::StatusOr<std::string> value = ReadAll(src);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--secret ", spec, ": cannot read ", src));
+  }
+  return std::make_pair(id, std::move(*value));
+}
+
 absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   engine::BuildRequest req;
   if (a.positional.size() > 1) {
@@ -197,6 +234,10 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
     req.frontend_options["build-arg:" + p.first] = p.second;
   }
   if (a.Has("target")) req.frontend_options["target"] = a.Get("target");
+  for (const std::string& spec : a.All("secret")) {
+    KILN_ASSIGN_OR_RETURN(auto secret, ParseSecret(spec));
+    req.secrets[secret.first] = std::move(secret.second);
+  }
   for (const std::string& spec : a.All("output")) {
     KILN_ASSIGN_OR_RETURN(engine::OutputSpec o, engine::ParseOutputSpec(spec));
     if (o.attrs["dest"] != "-") o.attrs["dest"] = AbsPath(o.attrs["dest"]);
@@ -233,6 +274,7 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
                             {"local", "", false, true},
                             {"llb"},
                             {"output", "o", false, true},
+                            {"secret", "", false, true},
                             {"no-cache", "", true},
                             {"progress"},
                             {"max-parallelism"},

@@ -137,7 +137,7 @@ absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress:
                                           const std::atomic<bool>* cancel) {
   // Checked before anything runs: a bad output costs nothing.
   for (const OutputSpec& o : request.outputs) KILN_RETURN_IF_ERROR(ValidateOutputSpec(o));
-  ops::LocalSession session(request.locals);
+  ops::LocalSession session(request.locals, request.secrets);
   pb::Definition def = request.definition;
   if (!request.frontend.empty()) {
     if (frontends_ == nullptr) return frontend::Registry().New(request.frontend).status();

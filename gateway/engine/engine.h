@@ -55,6 +55,8 @@ struct BuildRequest {
   // Client directories by local-source name ("context", "dockerfile", ...).
   std::map<std::string, std::string> locals;
   std::vector<OutputSpec> outputs;
+  // Secret values by id, for secret mounts and env. Never logged or stored.
+  std::map<std::string, std::string> secrets;
   bool no_cache = false;
   // Clamp exported timestamps (SOURCE_DATE_EPOCH), if set.
   std::optional<int64_t> source_date_epoch;

@@ -1,6 +1,12 @@
 // The exec op: mounts its inputs, runs one process through the Executor,
 // and commits the writable mounts that are outputs.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -8,7 +14,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/fsutil/copy.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/fsutil/path.h"
+#include "gateway/fsutil/tree.h"
 #include "gateway/ops/internal.h"
 #include "sdk/base/status_macros.h"
 
@@ -37,10 +45,47 @@ class OutputTail {
   std::string tail_;
 };
 
+// Secret values of a step, in memory until it runs.
+struct Secrets {
+  std::map<int, std::string> mounts;  // mount index -> value
+  std::vector<std::string> env;       // "NAME=value"
+};
+
+// A 0700 directory in /dev/shm (memory, never disk) holding a step's
+// secret files; removed with everything in it when the step ends.
+class SecretDir {
+ public:
+  ~SecretDir() {
+    if (!path_.empty()) fsutil::RemoveAll(path_).IgnoreError();
+  }
+  absl::StatusOr<std::string> Write(const pb::SecretOpt& opt, const std::string& value) {
+    if (path_.empty()) {
+      char tmpl[] = "/dev/shm/kiln-secrets-XXXXXX";
+      if (mkdtemp(tmpl) == nullptr) {
+        return absl::FailedPreconditionError("secret mounts need /dev/shm (a tmpfs)");
+      }
+      path_ = tmpl;
+    }
+    std::string file = absl::StrCat(path_, "/", count_++);
+    int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fsutil::ErrnoToStatus(errno, "create secret file in", path_);
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size()) &&
+              fchown(fd, opt.uid(), opt.gid()) == 0 && fchmod(fd, opt.mode() & 07777) == 0;
+    close(fd);
+    if (!ok) return absl::InternalError(absl::StrCat("writing secret ", opt.id(), " failed"));
+    return file;
+  }
+
+ private:
+  std::string path_;
+  int count_ = 0;
+};
+
 class ExecRunner : public solver::OpRunner {
  public:
-  ExecRunner(const solver::Vertex& v, exec::Executor* executor, cache::CacheMounts* cache_mounts)
-      : v_(v), executor_(executor), cache_mounts_(cache_mounts) {}
+  ExecRunner(const solver::Vertex& v, Secrets secrets, exec::Executor* executor,
+             cache::CacheMounts* cache_mounts)
+      : v_(v), secrets_(std::move(secrets)), executor_(executor), cache_mounts_(cache_mounts) {}
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext&) override {
     // Proxy settings change how a step reaches the network, not its result.
@@ -77,6 +122,8 @@ class ExecRunner : public solver::OpRunner {
     spec.user = meta.user();
     spec.hostname = meta.hostname();
     spec.network = op.network();
+    spec.env.insert(spec.env.end(), secrets_.env.begin(), secrets_.env.end());
+    SecretDir secret_dir;
     // Writable mounts by mount index, and what keeps read-only views mounted.
     std::vector<std::unique_ptr<cache::Active>> actives(op.mounts_size());
     std::vector<std::unique_ptr<cache::Mount>> views;
@@ -88,6 +135,13 @@ class ExecRunner : public solver::OpRunner {
       if (m.mounttype() == pb::TMPFS) {
         spec.mounts.push_back(
             {exec::Mount::Kind::kTmpfs, m.dest(), "", false, m.tmpfsopt().size()});
+        continue;
+      }
+      if (m.mounttype() == pb::SECRET) {
+        auto value = secrets_.mounts.find(i);
+        if (value == secrets_.mounts.end()) continue;  // optional and not given
+        KILN_ASSIGN_OR_RETURN(std::string file, secret_dir.Write(m.secretopt(), value->second));
+        spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), file, true, 0});
         continue;
       }
       if (m.mounttype() == pb::CACHE) {
@@ -156,13 +210,42 @@ class ExecRunner : public solver::OpRunner {
   }
 
   const solver::Vertex& v_;
+  Secrets secrets_;
   exec::Executor* executor_;
   cache::CacheMounts* cache_mounts_;
 };
 
+// Reads the step's secrets from the session now, so a missing one fails
+// the build before anything runs.
+absl::StatusOr<Secrets> ReadSecrets(const pb::ExecOp& op, const solver::Session& session) {
+  Secrets out;
+  for (int i = 0; i < op.mounts_size(); ++i) {
+    const pb::Mount& m = op.mounts(i);
+    if (m.mounttype() != pb::SECRET) continue;
+    absl::StatusOr<std::string> value = session.Secret(m.secretopt().id());
+    if (absl::IsNotFound(value.status()) && m.secretopt().optional()) continue;
+    if (!value.ok()) {
+      return absl::Status(value.status().code(),
+                          absl::StrCat("secret mount ", m.dest(), ": ", value.status().message()));
+    }
+    out.mounts[i] = std::move(*value);
+  }
+  for (const pb::SecretEnv& e : op.secretenv()) {
+    absl::StatusOr<std::string> value = session.Secret(e.id());
+    if (absl::IsNotFound(value.status()) && e.optional()) continue;
+    if (!value.ok()) {
+      return absl::Status(value.status().code(),
+                          absl::StrCat("secret env ", e.name(), ": ", value.status().message()));
+    }
+    out.env.push_back(absl::StrCat(e.name(), "=", *value));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
+                                                                const solver::Session& session,
                                                                 exec::Executor* executor,
                                                                 cache::CacheMounts* cache_mounts) {
   const pb::ExecOp& op = v.op.exec();
@@ -181,9 +264,8 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Ve
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": a selector needs a read-only mount"));
     }
-    if (m.mounttype() == pb::SECRET || m.mounttype() == pb::SSH) {
-      return absl::UnimplementedError(
-          absl::StrCat(where, ": secret and ssh mounts are not supported yet"));
+    if (m.mounttype() == pb::SSH) {
+      return absl::UnimplementedError(absl::StrCat(where, ": ssh mounts are not supported yet"));
     }
     if (m.mounttype() == pb::CACHE && (cache_mounts == nullptr || m.cacheopt().id().empty())) {
       return absl::InvalidArgumentError(absl::StrCat(where, cache_mounts == nullptr
@@ -193,7 +275,8 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Ve
     has_root = has_root || m.dest() == "/";
   }
   if (!has_root) return absl::InvalidArgumentError("exec op without a root mount");
-  return std::make_unique<ExecRunner>(v, executor, cache_mounts);
+  KILN_ASSIGN_OR_RETURN(Secrets secrets, ReadSecrets(op, session));
+  return std::make_unique<ExecRunner>(v, std::move(secrets), executor, cache_mounts);
 }
 
 }  // namespace kiln::ops_internal

@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewDiffRunner(const solver::Ve
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewImageRunner(const solver::Vertex& v,
                                                                  image::Store* images);
 absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Vertex& v,
+                                                                const solver::Session& session,
                                                                 exec::Executor* executor,
                                                                 cache::CacheMounts* cache_mounts);
 

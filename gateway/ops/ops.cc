@@ -19,6 +19,13 @@ absl::StatusOr<std::string> LocalSession::LocalDir(const std::string& name) cons
                    known.empty() ? "none" : known, "); pass --local ", name, "=DIR"));
 }
 
+absl::StatusOr<std::string> LocalSession::Secret(const std::string& id) const {
+  auto it = secrets_.find(id);
+  if (it != secrets_.end()) return it->second;
+  return absl::NotFoundError(absl::StrCat(
+      "secret \"", id, "\" was not given to this build; pass --secret id=", id, ",src=FILE"));
+}
+
 std::string OpDigest(std::string_view kind, const pb::Op& op) {
   pb::Op stripped = op;
   stripped.clear_inputs();
@@ -57,7 +64,7 @@ class Resolver : public solver::OpResolver {
           return absl::UnimplementedError(
               "exec ops need the container executor (runc), which this kiln does not have yet");
         }
-        return ops_internal::NewExecRunner(v, options_.executor, options_.cache_mounts);
+        return ops_internal::NewExecRunner(v, session, options_.executor, options_.cache_mounts);
       case pb::Op::kBuild:
         return absl::UnimplementedError("BuildOp is deprecated in LLB and not supported");
       default:

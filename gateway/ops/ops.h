@@ -38,11 +38,15 @@ std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);
 // A Session over directories of this machine: the embedded engine's.
 class LocalSession : public solver::Session {
  public:
-  explicit LocalSession(std::map<std::string, std::string> dirs) : dirs_(std::move(dirs)) {}
+  explicit LocalSession(std::map<std::string, std::string> dirs,
+                        std::map<std::string, std::string> secrets = {})
+      : dirs_(std::move(dirs)), secrets_(std::move(secrets)) {}
   absl::StatusOr<std::string> LocalDir(const std::string& name) const override;
+  absl::StatusOr<std::string> Secret(const std::string& id) const override;
 
  private:
   std::map<std::string, std::string> dirs_;
+  std::map<std::string, std::string> secrets_;  // id -> value
 };
 
 // The digest of an op for its cache map: its bytes without the inputs

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -49,7 +50,8 @@ class OpsTest : public ::testing::Test {
   // Solves `target` with `executor` and returns the result's files at a
   // mounted view (kept until the next call).
   absl::StatusOr<std::string> Solve(const llb::State& target, exec::Executor* executor,
-                                    progress::Sink* sink = nullptr) {
+                                    progress::Sink* sink = nullptr,
+                                    std::map<std::string, std::string> secrets = {}) {
     OpsOptions o;
     o.state_dir = TempDir("locals");
     o.executor = executor;
@@ -61,7 +63,7 @@ class OpsTest : public ::testing::Test {
     if (!def.ok()) return def.status();
     auto graph = solver::LoadDefinition(*def);
     if (!graph.ok()) return graph.status();
-    LocalSession session({});
+    LocalSession session({}, std::move(secrets));
     solver::SolveOptions so;
     so.session = &session;
     so.progress = sink;
@@ -218,16 +220,44 @@ TEST_F(OpsTest, CacheMountPersistsIsSeededAndStaysOutOfTheResult) {
   EXPECT_EQ(Read(*second + "/seen"), "seed\nrun\nrun\n");
 }
 
-TEST_F(OpsTest, SecretMountsAreRefusedForNow) {
-  exec::FakeExecutor fake;
+TEST_F(OpsTest, SecretIsAReadOnlyFileOnlyWhileTheStepRuns) {
+  std::string seen_path;
+  exec::FakeExecutor fake([&](const exec::Spec& s, const exec::OutputFn&) {
+    for (const exec::Mount& m : s.mounts) {
+      if (m.dest != "/run/secrets/token") continue;
+      EXPECT_TRUE(m.readonly);
+      seen_path = m.source;
+      Write(s.rootfs + "/length", std::to_string(Read(m.source).size()));
+    }
+    return 0;
+  });
   llb::RunOptions run;
   run.args = {"true"};
   llb::Mount secret;
   secret.target = "/run/secrets/token";
   secret.secret = llb::SecretMount{"token"};
   run.mounts = {secret};
+  auto root = Solve(Base().Run(run).Root(), &fake, nullptr, {{"token", "hunter2"}});
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(Read(*root + "/length"), "7");
+  EXPECT_FALSE(seen_path.empty());
+  EXPECT_FALSE(std::ifstream(seen_path).good()) << "secret file left behind";
+
+  exec::FakeExecutor never;
+  auto missing = Solve(Base().Run(run).Root(), &never);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(never.specs().empty());
+}
+
+TEST_F(OpsTest, SshMountsAreRefusedForNow) {
+  exec::FakeExecutor fake;
+  llb::RunOptions run;
+  run.args = {"true"};
+  llb::Mount ssh;
+  ssh.target = "/run/ssh";
+  ssh.ssh = llb::SshMount{};
+  run.mounts = {ssh};
   auto root = Solve(Base().Run(run).Root(), &fake);
-  ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_TRUE(fake.specs().empty());
 }

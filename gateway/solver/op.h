@@ -62,14 +62,17 @@ class OpRunner {
       OpContext& ctx, const std::vector<cache::Chain>& inputs) = 0;
 };
 
-// Per-solve state that ops need: the client's local directories for now,
-// secrets and ssh later.
+// Per-solve state that ops need: the client's local directories and secrets
+// (ssh agents later).
 class Session {
  public:
   virtual ~Session() = default;
   // The client directory shared as `name` (BuildKit's local source name).
   // NotFound naming it when the client did not share it.
   virtual absl::StatusOr<std::string> LocalDir(const std::string& name) const = 0;
+  // The bytes of secret `id`. NotFound naming it when the client has none.
+  // Callers never log, record or store the value on disk.
+  virtual absl::StatusOr<std::string> Secret(const std::string& id) const = 0;
 };
 
 class OpResolver {

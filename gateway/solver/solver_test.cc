@@ -104,6 +104,9 @@ class NoSession : public Session {
   absl::StatusOr<std::string> LocalDir(const std::string& name) const override {
     return absl::NotFoundError(name);
   }
+  absl::StatusOr<std::string> Secret(const std::string& id) const override {
+    return absl::NotFoundError(id);
+  }
 };
 
 std::string Bytes(const pb::Op& op) {
