@@ -98,6 +98,7 @@ Commands:
                               as a one-layer image, like docker import
   ls                          list images: name, digest, size
   rm NAME                     remove an image's name
+  export NAME FILE            write an image as an OCI image-layout tar
 
 NAME is a Docker reference; short names resolve as Docker does (busybox is
 docker.io/library/busybox:latest). Builds use images with docker-image://.
@@ -346,8 +347,8 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   if (a->Has("help")) return std::cout << kImageUsage, 0;
   if (p.empty()) return std::cerr << kImageUsage, 2;
   bool import = p[0] == "import" && p.size() == 3, ls = p[0] == "ls" && p.size() == 1,
-       rm = p[0] == "rm" && p.size() == 2;
-  if (!import && !ls && !rm) return std::cerr << kImageUsage, 2;
+       rm = p[0] == "rm" && p.size() == 2, exp = p[0] == "export" && p.size() == 3;
+  if (!import && !ls && !rm && !exp) return std::cerr << kImageUsage, 2;
   if (import && !a->Has("rootfs")) {
     return Fail(absl::InvalidArgumentError(
                     "kiln image import reads plain filesystem tars for now: add --rootfs "
@@ -368,6 +369,9 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
     for (const image::ImageInfo& i : *list) {
       absl::PrintF("%-50s %-22s %10s\n", i.ref, i.digest.substr(0, 19), FormatSize(i.size));
     }
+  } else if (exp) {
+    absl::Status st = store->ExportOci(p[1], AbsPath(p[2]));
+    if (!st.ok()) return Fail(st);
   } else {
     absl::Status st = store->Remove(p[1]);
     if (!st.ok()) return Fail(st);

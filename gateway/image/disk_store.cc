@@ -1,5 +1,7 @@
 #include "gateway/image/disk_store.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +221,68 @@ absl::StatusOr<std::vector<ImageInfo>> DiskStore::List() {
   std::sort(out.begin(), out.end(),
             [](const ImageInfo& a, const ImageInfo& b) { return a.ref < b.ref; });
   return out;
+}
+
+namespace {
+
+// Appends a regular file entry to an OCI layout tar, with fixed metadata so
+// the same image always gives the same bytes.
+absl::Status AddTarFile(struct archive* a, const std::string& name, const std::string& data) {
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+  archive_entry_set_mtime(e, 0, 0);
+  bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+            archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
+  archive_entry_free(e);
+  if (!ok)
+    return absl::InternalError(absl::StrCat("writing ", name, ": ", archive_error_string(a)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DiskStore::ExportOci(const std::string& name, const std::string& dest) {
+  KILN_ASSIGN_OR_RETURN(std::string ref, llb::NormalizeImageRef(name));
+  absl::StatusOr<Record> r = ReadRecord(RecordPath(ref));
+  if (absl::IsNotFound(r.status())) return ImageNotFound(ref);
+  KILN_RETURN_IF_ERROR(r.status());
+  cache::ContentStore* content = cache_->content();
+  KILN_ASSIGN_OR_RETURN(std::string manifest, content->Get(r->manifest));
+  std::string index = absl::StrCat(
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+      "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"digest\":",
+      JsonQuote(r->manifest), ",\"size\":", manifest.size(),
+      ",\"annotations\":{\"org.opencontainers.image.ref.name\":", JsonQuote(ref), "}}]}");
+  std::string tmp = dest + ".kiln-tmp";
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  absl::Status st;
+  if (archive_write_open_filename(a, tmp.c_str()) != ARCHIVE_OK) {
+    st = absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", dest, ": ", archive_error_string(a)));
+  }
+  std::vector<std::string> blobs = {r->manifest, r->config};
+  blobs.insert(blobs.end(), r->layers.begin(), r->layers.end());
+  if (st.ok()) st = AddTarFile(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+  if (st.ok()) st = AddTarFile(a, "index.json", index);
+  for (const std::string& digest : blobs) {
+    if (!st.ok()) break;
+    absl::StatusOr<std::string> data = content->Get(digest);
+    st = data.ok() ? AddTarFile(a, "blobs/sha256/" + DigestHex(digest), *data) : data.status();
+  }
+  if (archive_write_close(a) != ARCHIVE_OK && st.ok()) {
+    st = absl::InternalError(absl::StrCat("writing ", dest, ": ", archive_error_string(a)));
+  }
+  archive_write_free(a);
+  if (st.ok() && rename(tmp.c_str(), dest.c_str()) != 0) {
+    st = absl::InternalError(absl::StrCat("cannot write ", dest, ": ", strerror(errno)));
+  }
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
 }
 
 absl::Status DiskStore::Remove(const std::string& name) {

@@ -44,6 +44,12 @@ class DiskStore : public Store {
   // NotFound naming the reference when there is no such image.
   absl::Status Remove(const std::string& ref);
 
+  // Writes image `ref` as an OCI image-layout tar (oci-layout, index.json
+  // naming it with org.opencontainers.image.ref.name, blobs/sha256/...) to
+  // `dest`, through a temporary file renamed at the end. NotFound for an
+  // unknown image or a missing blob.
+  absl::Status ExportOci(const std::string& ref, const std::string& dest);
+
  private:
   struct Record {
     std::string ref, manifest, config;

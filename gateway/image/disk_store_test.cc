@@ -1,15 +1,19 @@
 #include "gateway/image/disk_store.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/image/layer/testing.h"
 #include "gtest/gtest.h"
+#include "sdk/base/digest.h"
 
 namespace kiln::image {
 namespace {
@@ -87,6 +91,44 @@ TEST_F(DiskStoreTest, PrunedLayersAreUnpackedAgainFromBlobs) {
   auto image = store_->Resolve("docker.io/library/busybox:latest");
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(Cat(*image, "/etc/os-release"), "ID=test\n");
+}
+
+// Entries of a tar: name -> content.
+std::map<std::string, std::string> ReadTar(const std::string& path) {
+  std::map<std::string, std::string> out;
+  struct archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) == ARCHIVE_OK) {
+    struct archive_entry* e;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      std::string data(archive_entry_size(e), '\0');
+      archive_read_data(a, data.data(), data.size());
+      out[archive_entry_pathname(e)] = data;
+    }
+  }
+  archive_read_free(a);
+  return out;
+}
+
+TEST_F(DiskStoreTest, ExportWritesAnOciLayoutWhoseBlobsMatchTheirNames) {
+  auto image = store_->ImportRootfs(tar_, "busybox");
+  ASSERT_TRUE(image.ok());
+  std::string out = TempDir("export") + "/busybox.oci.tar";
+  ASSERT_TRUE(store_->ExportOci("busybox", out).ok());
+  auto files = ReadTar(out);
+  EXPECT_EQ(files["oci-layout"], "{\"imageLayoutVersion\":\"1.0.0\"}");
+  EXPECT_TRUE(absl::StrContains(files["index.json"],
+                                "\"org.opencontainers.image.ref.name\":"
+                                "\"docker.io/library/busybox:latest\""));
+  EXPECT_TRUE(absl::StrContains(files["index.json"], image->digest));
+  int blobs = 0;
+  for (const auto& [name, data] : files) {
+    if (name.rfind("blobs/sha256/", 0) != 0) continue;
+    ++blobs;
+    EXPECT_EQ("sha256:" + name.substr(13), DigestOf(data)) << name;
+  }
+  EXPECT_EQ(blobs, 3);  // manifest, config, one layer
+  EXPECT_EQ(store_->ExportOci("nothing", out).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(DiskStoreTest, RemoveAndUnknownNamesSayHowToImport) {
