@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "gateway/ops/exec/busybox_rootfs.h"
 #include "gtest/gtest.h"
+#include "sdk/llb/llb.h"
 #include "tests/harness.h"
 
 namespace kiln::testing {
@@ -34,6 +35,50 @@ TEST(ImageTest, ExportedImageUnpacksWithUmoci) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(unknown.err, "kiln image import")) << unknown.err;
   EXPECT_NE(access((dir + "/x.tar").c_str(), F_OK), 0);
+}
+
+TEST(ImageTest, BuildResultAsOciImageAndInTheStore) {
+  std::string why = exec::WhyNoContainers();
+  if (!why.empty()) GTEST_SKIP() << why;
+  if (system("command -v umoci >/dev/null 2>&1") != 0) GTEST_SKIP() << "needs umoci";
+  Harness h;
+  std::string dir = TempDir("img");
+  exec::MakeBusyboxRootfs(dir + "/rootfs");
+  ASSERT_EQ(system(("tar -C " + dir + "/rootfs -cf " + dir + "/bb.tar .").c_str()), 0);
+  ASSERT_EQ(h.Run({"image", "import", "--rootfs", dir + "/bb.tar", "busybox"}).exit_code, 0);
+  llb::RunOptions write, remove;
+  write.args = {"/bin/sh", "-c", "echo hi > /hello; echo tmp > /tmp/junk"};
+  remove.args = {"/bin/rm", "/tmp/junk"};
+  auto def = llb::Marshal(llb::Image("busybox").Run(write).Root().Run(remove).Root());
+  ASSERT_TRUE(def.ok());
+
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  std::string a = dir + "/a.tar", b = dir + "/b.tar";
+  KilnRun first = h.Build(*def, {"--output", "type=oci,dest=" + a + ",name=app:1", "--output",
+                                 "type=image,name=app:1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  KilnRun second = h.Build(*def, {"--no-cache", "--output", "type=oci,dest=" + b + ",name=app:1"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  unsetenv("SOURCE_DATE_EPOCH");
+  EXPECT_EQ(ReadFile(a), ReadFile(b)) << "two cold builds with SOURCE_DATE_EPOCH differ";
+
+  std::string unpack = "mkdir " + dir + "/layout && tar -C " + dir + "/layout -xf " + a +
+                       " && umoci unpack --image " + dir + "/layout:docker.io/library/app:1 " +
+                       dir + "/bundle";
+  ASSERT_EQ(system(unpack.c_str()), 0);
+  EXPECT_EQ(ReadFile(dir + "/bundle/rootfs/hello"), "hi\n");
+  EXPECT_NE(access((dir + "/bundle/rootfs/tmp/junk").c_str(), F_OK), 0) << "whiteout not applied";
+  EXPECT_EQ(access((dir + "/bundle/rootfs/bin/busybox").c_str(), X_OK), 0);
+
+  // The stored image is a base for the next build.
+  llb::RunOptions cat;
+  cat.args = {"/bin/sh", "-c", "cat /hello > /copied"};
+  auto next = llb::Marshal(llb::Image("app:1").Run(cat).Root());
+  ASSERT_TRUE(next.ok());
+  std::string out = TempDir("out");
+  KilnRun r = h.Build(*next, {"--output", "type=local,dest=" + out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/copied"), "hi\n");
 }
 
 }  // namespace

@@ -63,7 +63,9 @@ Flags:
       --secret SPEC          id=NAME,src=FILE or id=NAME,env=VAR: a secret
                              for RUN secret mounts and env (repeatable);
                              its value is never logged or stored
-  -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE
+  -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE |
+                             type=oci,dest=FILE[,name=REF] (OCI layout tar) |
+                             type=image,name=REF (kiln's image store)
                              (FILE - is stdout); a bare path means local
                              (repeatable)
       --no-cache             run every step; results still fill the cache
@@ -241,7 +243,8 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   }
   for (const std::string& spec : a.All("output")) {
     KILN_ASSIGN_OR_RETURN(engine::OutputSpec o, engine::ParseOutputSpec(spec));
-    if (o.attrs["dest"] != "-") o.attrs["dest"] = AbsPath(o.attrs["dest"]);
+    auto dest = o.attrs.find("dest");
+    if (dest != o.attrs.end() && dest->second != "-") dest->second = AbsPath(dest->second);
     req.outputs.push_back(std::move(o));
   }
   req.no_cache = a.Has("no-cache");

@@ -115,6 +115,10 @@ class NativeSnapshotter : public cache::Snapshotter {
     return active->Commit();
   }
 
+  std::string LayerDir(const std::string& id) const override {
+    return absl::StrCat(root_, "/layers/", id);
+  }
+
   absl::Status RemoveLayer(const std::string& id) override {
     return RemoveAll(absl::StrCat(root_, "/layers/", id));
   }

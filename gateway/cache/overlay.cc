@@ -176,6 +176,10 @@ class OverlaySnapshotter : public cache::Snapshotter {
     return active->Commit();
   }
 
+  std::string LayerDir(const std::string& id) const override {
+    return absl::StrCat(root_, "/layers/", id);
+  }
+
   absl::Status RemoveLayer(const std::string& id) override {
     return RemoveAll(absl::StrCat(layers(), "/", id));
   }

@@ -58,6 +58,10 @@ class Snapshotter {
   virtual absl::StatusOr<Committed> Diff(const Chain& lower, const Chain& upper) = 0;
   // Deletes a layer's directory (the index no longer references it).
   virtual absl::Status RemoveLayer(const std::string& id) = 0;
+  // The directory of committed layer `id`, to read only: for overlay, the
+  // changes of one step (deletions as 0:0 character devices, opaque
+  // directories marked with trusted.overlay.opaque); for native, a tree.
+  virtual std::string LayerDir(const std::string& id) const = 0;
 };
 
 // Opens the snapshotter for ROOT (creating ROOT/layers, ROOT/tmp). `kind` is

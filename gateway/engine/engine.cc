@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,9 +12,11 @@
 #include "gateway/exporter/local.h"
 #include "gateway/exporter/tar.h"
 #include "gateway/fsutil/path.h"
+#include "gateway/image/build.h"
 #include "gateway/ops/exec/runc.h"
 #include "gateway/ops/ops.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/llb/image_ref.h"
 
 namespace kiln::engine {
 
@@ -44,17 +47,22 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
 }
 
 absl::Status ValidateOutputSpec(const OutputSpec& out) {
-  if (out.type != "local" && out.type != "tar") {
+  // The options each output type takes; the first one is required.
+  static const std::map<std::string, std::vector<std::string>> kTypes = {
+      {"local", {"dest"}}, {"tar", {"dest"}}, {"oci", {"dest", "name"}}, {"image", {"name"}}};
+  auto type = kTypes.find(out.type);
+  if (type == kTypes.end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown output type \"", out.type, "\" (want local or tar)"));
+        absl::StrCat("unknown output type \"", out.type, "\" (want local, tar, oci or image)"));
   }
-  auto dest = out.attrs.find("dest");
-  if (dest == out.attrs.end() || dest->second.empty()) {
+  const std::string& required = type->second[0];
+  auto value = out.attrs.find(required);
+  if (value == out.attrs.end() || value->second.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("output type=", out.type, ": dest= is required"));
+        absl::StrCat("output type=", out.type, ": ", required, "= is required"));
   }
   for (const auto& [k, v] : out.attrs) {
-    if (k != "dest") {
+    if (std::find(type->second.begin(), type->second.end(), k) == type->second.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("output type=", out.type, ": unknown option \"", k, "\""));
     }
@@ -158,16 +166,32 @@ absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& reque
   KILN_ASSIGN_OR_RETURN(auto view, cache_->snapshotter()->View(chain));
   std::optional<exporter::Epoch> epoch;
   if (request.source_date_epoch.has_value()) epoch = exporter::Epoch{*request.source_date_epoch};
+  std::optional<image::BuiltImage> built;  // shared by oci and image outputs
   for (const OutputSpec& o : request.outputs) {
-    const std::string& dest = o.attrs.at("dest");
     if (o.type == "local") {
       exporter::LocalOptions opts;
       opts.source_date_epoch = epoch;
-      KILN_RETURN_IF_ERROR(exporter::ExportLocal(view->path(), dest, opts));
-    } else {
+      KILN_RETURN_IF_ERROR(exporter::ExportLocal(view->path(), o.attrs.at("dest"), opts));
+    } else if (o.type == "tar") {
       exporter::TarOptions opts;
       opts.source_date_epoch = epoch;
-      KILN_RETURN_IF_ERROR(exporter::ExportTar(view->path(), dest, opts));
+      KILN_RETURN_IF_ERROR(exporter::ExportTar(view->path(), o.attrs.at("dest"), opts));
+    } else {
+      if (!built.has_value()) {
+        KILN_ASSIGN_OR_RETURN(built,
+                              image::BuildImage(cache_.get(), chain, request.source_date_epoch));
+      }
+      auto name = o.attrs.find("name");
+      std::string ref;
+      if (name != o.attrs.end()) {
+        KILN_ASSIGN_OR_RETURN(ref, llb::NormalizeImageRef(name->second));
+      }
+      if (o.type == "oci") {
+        KILN_RETURN_IF_ERROR(
+            image::WriteOciLayout(cache_->content(), *built, ref, o.attrs.at("dest")));
+      } else {
+        KILN_RETURN_IF_ERROR(images_->Tag(*built, chain, ref).status());
+      }
     }
   }
   return absl::OkStatus();

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/image/build.h"
 #include "gateway/image/layer/layer.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
@@ -223,66 +224,26 @@ absl::StatusOr<std::vector<ImageInfo>> DiskStore::List() {
   return out;
 }
 
-namespace {
-
-// Appends a regular file entry to an OCI layout tar, with fixed metadata so
-// the same image always gives the same bytes.
-absl::Status AddTarFile(struct archive* a, const std::string& name, const std::string& data) {
-  struct archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-  archive_entry_set_mtime(e, 0, 0);
-  bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
-            archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
-  archive_entry_free(e);
-  if (!ok)
-    return absl::InternalError(absl::StrCat("writing ", name, ": ", archive_error_string(a)));
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::Status DiskStore::ExportOci(const std::string& name, const std::string& dest) {
   KILN_ASSIGN_OR_RETURN(std::string ref, llb::NormalizeImageRef(name));
   absl::StatusOr<Record> r = ReadRecord(RecordPath(ref));
   if (absl::IsNotFound(r.status())) return ImageNotFound(ref);
   KILN_RETURN_IF_ERROR(r.status());
-  cache::ContentStore* content = cache_->content();
-  KILN_ASSIGN_OR_RETURN(std::string manifest, content->Get(r->manifest));
-  std::string index = absl::StrCat(
-      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-      "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-      "\"digest\":",
-      JsonQuote(r->manifest), ",\"size\":", manifest.size(),
-      ",\"annotations\":{\"org.opencontainers.image.ref.name\":", JsonQuote(ref), "}}]}");
-  std::string tmp = dest + ".kiln-tmp";
-  struct archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  absl::Status st;
-  if (archive_write_open_filename(a, tmp.c_str()) != ARCHIVE_OK) {
-    st = absl::InvalidArgumentError(
-        absl::StrCat("cannot write ", dest, ": ", archive_error_string(a)));
-  }
-  std::vector<std::string> blobs = {r->manifest, r->config};
-  blobs.insert(blobs.end(), r->layers.begin(), r->layers.end());
-  if (st.ok()) st = AddTarFile(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
-  if (st.ok()) st = AddTarFile(a, "index.json", index);
-  for (const std::string& digest : blobs) {
-    if (!st.ok()) break;
-    absl::StatusOr<std::string> data = content->Get(digest);
-    st = data.ok() ? AddTarFile(a, "blobs/sha256/" + DigestHex(digest), *data) : data.status();
-  }
-  if (archive_write_close(a) != ARCHIVE_OK && st.ok()) {
-    st = absl::InternalError(absl::StrCat("writing ", dest, ": ", archive_error_string(a)));
-  }
-  archive_write_free(a);
-  if (st.ok() && rename(tmp.c_str(), dest.c_str()) != 0) {
-    st = absl::InternalError(absl::StrCat("cannot write ", dest, ": ", strerror(errno)));
-  }
-  if (!st.ok()) unlink(tmp.c_str());
-  return st;
+  return WriteOciLayout(cache_->content(), {r->manifest, r->config, r->layers, r->media_types}, ref,
+                        dest);
+}
+
+absl::StatusOr<Image> DiskStore::Tag(const BuiltImage& built, const cache::Chain& chain,
+                                     const std::string& name) {
+  KILN_ASSIGN_OR_RETURN(std::string ref, llb::NormalizeImageRef(name));
+  absl::MutexLock lock(&mu_);
+  // The chain's layers are already recorded by the steps that made them.
+  KILN_RETURN_IF_ERROR(
+      cache_->index()->Record("image:" + built.manifest, {chain}, "image " + ref, {}));
+  KILN_RETURN_IF_ERROR(
+      WriteRecord({ref, built.manifest, built.config, built.layers, built.media_types}));
+  KILN_ASSIGN_OR_RETURN(std::string config, cache_->content()->Get(built.config));
+  return Image{ref, built.manifest, chain, config};
 }
 
 absl::Status DiskStore::Remove(const std::string& name) {

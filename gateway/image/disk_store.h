@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/cache/cache.h"
+#include "gateway/image/build.h"
 #include "gateway/image/store.h"
 
 namespace kiln::image {
@@ -49,6 +50,11 @@ class DiskStore : public Store {
   // `dest`, through a temporary file renamed at the end. NotFound for an
   // unknown image or a missing blob.
   absl::Status ExportOci(const std::string& ref, const std::string& dest);
+
+  // Names a built image `ref` (type=image outputs); `chain` is the result
+  // it was built from.
+  absl::StatusOr<Image> Tag(const BuiltImage& built, const cache::Chain& chain,
+                            const std::string& ref);
 
  private:
   struct Record {

@@ -31,6 +31,7 @@ class FakeSnapshotter : public cache::Snapshotter {
     return absl::UnimplementedError("fake");
   }
   absl::Status RemoveLayer(const std::string&) override { return absl::OkStatus(); }
+  std::string LayerDir(const std::string&) const override { return ""; }
 };
 
 // Fake ops are sources "fake://NAME?ms=N&fail=1" and merges. A fake source

@@ -170,6 +170,12 @@ void archive_entry_set_hardlink(struct archive_entry *a0, const char *a1) {
   fn(a0, a1);
 }
 
+void archive_entry_set_mode(struct archive_entry *a0, __LA_MODE_T a1) {
+  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(
+      Symbol("archive_entry_set_mode"));
+  fn(a0, a1);
+}
+
 void archive_entry_set_mtime(struct archive_entry *a0, time_t a1, long a2) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, time_t, long)>(
       Symbol("archive_entry_set_mtime"));
@@ -185,6 +191,12 @@ void archive_entry_set_pathname(struct archive_entry *a0, const char *a1) {
 void archive_entry_set_perm(struct archive_entry *a0, __LA_MODE_T a1) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(
       Symbol("archive_entry_set_perm"));
+  fn(a0, a1);
+}
+
+void archive_entry_set_rdev(struct archive_entry *a0, dev_t a1) {
+  static const auto fn =
+      reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(Symbol("archive_entry_set_rdev"));
   fn(a0, a1);
 }
 
@@ -462,6 +474,14 @@ int archive_write_set_bytes_in_last_block(struct archive *a0, int a1) {
   static const auto fn = reinterpret_cast<int (*)(struct archive *, int)>(
       Symbol("archive_write_set_bytes_in_last_block"));
   return fn(a0, a1);
+}
+
+int archive_write_set_filter_option(struct archive *a0, const char *a1, const char *a2,
+                                    const char *a3) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *, const char *, const char *, const char *)>(
+          Symbol("archive_write_set_filter_option"));
+  return fn(a0, a1, a2, a3);
 }
 
 int archive_write_set_format_option(struct archive *a0, const char *a1, const char *a2,

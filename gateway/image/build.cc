@@ -1,0 +1,278 @@
+#include "gateway/image/build.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "gateway/fsutil/walk.h"
+#include "sdk/base/digest.h"
+#include "sdk/base/json.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::image {
+namespace {
+
+constexpr char kLayerGzip[] = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+struct ArchiveFree {
+  void operator()(struct archive* a) const { archive_write_free(a); }
+};
+using Writer = std::unique_ptr<struct archive, ArchiveFree>;
+
+absl::Status ArchiveError(struct archive* a, const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", archive_error_string(a)));
+}
+
+// A temporary file that removes itself.
+struct TempFile {
+  TempFile() {
+    char tmpl[] = "/tmp/kiln-layer-XXXXXX";
+    fd = mkstemp(tmpl);
+    path = tmpl;
+  }
+  ~TempFile() {
+    if (fd >= 0) close(fd);
+    unlink(path.c_str());
+  }
+  int fd;
+  std::string path;
+};
+
+bool IsOpaque(const std::string& dir) {
+  char v[2] = {0};
+  return lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+absl::Status WriteEntry(struct archive* a, const std::string& name, const struct stat& st,
+                        const std::string& link, const std::string& host,
+                        std::optional<int64_t> epoch) {
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_mode(e, st.st_mode);
+  archive_entry_set_uid(e, st.st_uid);
+  archive_entry_set_gid(e, st.st_gid);
+  int64_t mtime = st.st_mtim.tv_sec;
+  long nsec = st.st_mtim.tv_nsec;
+  if (epoch.has_value() && mtime >= *epoch) mtime = *epoch, nsec = 0;
+  archive_entry_set_mtime(e, mtime, nsec);
+  if (S_ISLNK(st.st_mode)) archive_entry_set_symlink(e, link.c_str());
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) archive_entry_set_rdev(e, st.st_rdev);
+  archive_entry_set_size(e, S_ISREG(st.st_mode) ? st.st_size : 0);
+  absl::Status status;
+  if (archive_write_header(a, e) != ARCHIVE_OK) status = ArchiveError(a, "layer entry " + name);
+  archive_entry_free(e);
+  if (!status.ok() || !S_ISREG(st.st_mode) || st.st_size == 0) return status;
+  int fd = open(host.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("read ", name, ": ", strerror(errno)));
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+    if (archive_write_data(a, buf, n) != n) {
+      close(fd);
+      return ArchiveError(a, "layer data " + name);
+    }
+  }
+  close(fd);
+  return absl::OkStatus();
+}
+
+// Writes the layer directory as an uncompressed OCI layer tar to `fd`.
+absl::Status WriteLayerTar(const std::string& dir, int fd, std::optional<int64_t> epoch) {
+  Writer a(archive_write_new());
+  if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
+      archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "layer tar");
+  }
+  KILN_RETURN_IF_ERROR(fsutil::Walk(dir, nullptr, [&](const fsutil::Entry& e) -> absl::Status {
+    std::string host = dir + "/" + e.rel;
+    if (S_ISCHR(e.st.st_mode) && e.st.st_rdev == 0) {  // overlay deletion
+      size_t slash = e.rel.rfind('/');
+      std::string name = slash == std::string::npos
+                             ? ".wh." + e.rel
+                             : e.rel.substr(0, slash + 1) + ".wh." + e.rel.substr(slash + 1);
+      struct stat empty = e.st;
+      empty.st_mode = S_IFREG;
+      empty.st_size = 0;
+      return WriteEntry(a.get(), name, empty, "", "", epoch);
+    }
+    KILN_RETURN_IF_ERROR(WriteEntry(a.get(), e.rel, e.st, e.link_target, host, epoch));
+    if (S_ISDIR(e.st.st_mode) && IsOpaque(host)) {
+      struct stat marker = e.st;
+      marker.st_mode = S_IFREG;
+      marker.st_size = 0;
+      return WriteEntry(a.get(), e.rel + "/.wh..wh..opq", marker, "", "", epoch);
+    }
+    return absl::OkStatus();
+  }));
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "layer tar");
+  return absl::OkStatus();
+}
+
+// gzip of file `in` (no timestamp in the header) into file `out`.
+absl::Status Gzip(const std::string& in, const std::string& out) {
+  Writer a(archive_write_new());
+  if (archive_write_set_format_raw(a.get()) != ARCHIVE_OK ||
+      archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
+      archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) < ARCHIVE_WARN ||
+      archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "gzip");
+  }
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_pathname(e, "layer");
+  bool ok = archive_write_header(a.get(), e) == ARCHIVE_OK;
+  archive_entry_free(e);
+  std::ifstream src(in, std::ios::binary);
+  char buf[1 << 16];
+  while (ok && (src.read(buf, sizeof(buf)) || src.gcount() > 0)) {
+    ok = archive_write_data(a.get(), buf, src.gcount()) == src.gcount();
+  }
+  if (!ok || archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "gzip");
+  return absl::OkStatus();
+}
+
+// Streams file `path` into the content store: (digest, size).
+absl::StatusOr<std::pair<std::string, int64_t>> Store(cache::ContentStore* content,
+                                                      const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  KILN_ASSIGN_OR_RETURN(auto w, content->NewWriter());
+  char buf[1 << 16];
+  int64_t size = 0;
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    KILN_RETURN_IF_ERROR(w->Write(std::string_view(buf, in.gcount())));
+    size += in.gcount();
+  }
+  KILN_ASSIGN_OR_RETURN(std::string digest, w->Commit(""));
+  return std::make_pair(digest, size);
+}
+
+absl::StatusOr<std::string> FileDigest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Sha256 h;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) h.Update(std::string_view(buf, in.gcount()));
+  return h.Digest();
+}
+
+std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size) {
+  return absl::StrCat("{\"mediaType\":", JsonQuote(media_type), ",\"digest\":", JsonQuote(digest),
+                      ",\"size\":", size, "}");
+}
+
+std::string Architecture() {
+  struct utsname u;
+  if (uname(&u) != 0) return "amd64";
+  std::string m = u.machine;
+  return m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
+}
+
+absl::Status AddTarFile(struct archive* a, const std::string& name, const std::string& data) {
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+  archive_entry_set_mtime(e, 0, 0);
+  bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+            archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
+  archive_entry_free(e);
+  if (!ok) return ArchiveError(a, "writing " + name);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& chain,
+                                      std::optional<int64_t> epoch) {
+  BuiltImage out;
+  std::vector<std::string> diff_ids, history;
+  std::vector<std::pair<std::string, int64_t>> blobs;
+  for (const std::string& id : chain) {
+    TempFile tar, gz;
+    if (tar.fd < 0 || gz.fd < 0) return absl::InternalError("cannot create a temporary file");
+    KILN_RETURN_IF_ERROR(WriteLayerTar(cache->snapshotter()->LayerDir(id), tar.fd, epoch));
+    KILN_ASSIGN_OR_RETURN(std::string diff_id, FileDigest(tar.path));
+    KILN_RETURN_IF_ERROR(Gzip(tar.path, gz.path));
+    KILN_ASSIGN_OR_RETURN(auto blob, Store(cache->content(), gz.path));
+    diff_ids.push_back(JsonQuote(diff_id));
+    history.push_back("{\"created_by\":\"kiln build\"}");
+    out.layers.push_back(blob.first);
+    out.media_types.push_back(kLayerGzip);
+    blobs.push_back(blob);
+  }
+  std::string created = epoch.has_value()
+                            ? absl::StrCat("\"created\":",
+                                           JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                                                      absl::FromUnixSeconds(*epoch),
+                                                                      absl::UTCTimeZone())),
+                                           ",")
+                            : "";
+  std::string config = absl::StrCat(
+      "{\"architecture\":", JsonQuote(Architecture()), ",\"config\":{},", created, "\"history\":[",
+      absl::StrJoin(history, ","), "],\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[",
+      absl::StrJoin(diff_ids, ","), "],\"type\":\"layers\"}}");
+  KILN_ASSIGN_OR_RETURN(out.config, cache->content()->Put(config));
+  std::string layers;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    absl::StrAppend(&layers, i ? "," : "", Descriptor(kLayerGzip, blobs[i].first, blobs[i].second));
+  }
+  std::string manifest = absl::StrCat(
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"config\":",
+      Descriptor("application/vnd.oci.image.config.v1+json", out.config, config.size()),
+      ",\"layers\":[", layers, "]}");
+  KILN_ASSIGN_OR_RETURN(out.manifest, cache->content()->Put(manifest));
+  return out;
+}
+
+absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& image,
+                            const std::string& ref, const std::string& dest) {
+  KILN_ASSIGN_OR_RETURN(std::string manifest, content->Get(image.manifest));
+  std::string annotations =
+      ref.empty()
+          ? ""
+          : absl::StrCat(",\"annotations\":{\"org.opencontainers.image.ref.name\":", JsonQuote(ref),
+                         "}");
+  std::string index = absl::StrCat(
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+      "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"digest\":",
+      JsonQuote(image.manifest), ",\"size\":", manifest.size(), annotations, "}]}");
+  std::string tmp = dest + ".kiln-tmp";
+  Writer a(archive_write_new());
+  archive_write_set_format_pax_restricted(a.get());
+  if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", dest, ": ", archive_error_string(a.get())));
+  }
+  std::vector<std::string> blobs = {image.manifest, image.config};
+  blobs.insert(blobs.end(), image.layers.begin(), image.layers.end());
+  absl::Status st = AddTarFile(a.get(), "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+  if (st.ok()) st = AddTarFile(a.get(), "index.json", index);
+  for (const std::string& digest : blobs) {
+    if (!st.ok()) break;
+    absl::StatusOr<std::string> data = content->Get(digest);
+    st =
+        data.ok() ? AddTarFile(a.get(), "blobs/sha256/" + DigestHex(digest), *data) : data.status();
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK && st.ok()) st = ArchiveError(a.get(), dest);
+  if (st.ok() && rename(tmp.c_str(), dest.c_str()) != 0) {
+    st = absl::InternalError(absl::StrCat("cannot write ", dest, ": ", strerror(errno)));
+  }
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
+}
+
+}  // namespace kiln::image

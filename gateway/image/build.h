@@ -1,0 +1,39 @@
+// Images from build results: each layer of a result's chain becomes a gzip
+// tar blob (overlay deletions written as OCI `.wh.` whiteouts, opaque
+// directories as `.wh..wh..opq`), with an OCI config listing their diff IDs
+// and a manifest, all in the content store.
+//
+// With an epoch (SOURCE_DATE_EPOCH), timestamps newer than it are clamped to
+// it, as BuildKit's image exporter does, and the config's `created` is the
+// epoch: the same result always gives the same manifest digest.
+#ifndef KILN_GATEWAY_IMAGE_BUILD_H_
+#define KILN_GATEWAY_IMAGE_BUILD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/cache/cache.h"
+
+namespace kiln::image {
+
+struct BuiltImage {
+  std::string manifest;             // digest
+  std::string config;               // digest
+  std::vector<std::string> layers;  // blob digests, bottom first
+  std::vector<std::string> media_types;
+};
+
+absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& chain,
+                                      std::optional<int64_t> epoch);
+
+// Writes an OCI image-layout tar of `image` to `dest` (through a temporary
+// file renamed at the end), naming it `ref` in index.json when not empty.
+absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& image,
+                            const std::string& ref, const std::string& dest);
+
+}  // namespace kiln::image
+
+#endif  // KILN_GATEWAY_IMAGE_BUILD_H_
