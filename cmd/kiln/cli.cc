@@ -96,6 +96,9 @@ Flags:
 constexpr char kImageUsage[] = R"(Usage: kiln image COMMAND
 
 Commands:
+  import FILE NAME            import a `docker save` archive or an OCI
+                              image-layout tar; every layer is checked
+                              against the config's diff IDs
   import --rootfs FILE NAME   import a filesystem tar (plain, gzip or zstd)
                               as a one-layer image, like docker import
   ls                          list images: name, digest, size
@@ -352,17 +355,12 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   bool import = p[0] == "import" && p.size() == 3, ls = p[0] == "ls" && p.size() == 1,
        rm = p[0] == "rm" && p.size() == 2, exp = p[0] == "export" && p.size() == 3;
   if (!import && !ls && !rm && !exp) return std::cerr << kImageUsage, 2;
-  if (import && !a->Has("rootfs")) {
-    return Fail(absl::InvalidArgumentError(
-                    "kiln image import reads plain filesystem tars for now: add --rootfs "
-                    "(docker save and OCI archives are not supported yet)"),
-                2);
-  }
   auto eng = OpenEngine(g, 1, fes);
   if (!eng.ok()) return Fail(eng.status());
   image::DiskStore* store = (*eng)->images();
   if (import) {
-    auto img = store->ImportRootfs(AbsPath(p[1]), p[2]);
+    auto img = a->Has("rootfs") ? store->ImportRootfs(AbsPath(p[1]), p[2])
+                                : store->ImportArchive(AbsPath(p[1]), p[2]);
     if (!img.ok()) return Fail(img.status());
     absl::PrintF("%s %s\n", img->ref, img->digest);
   } else if (ls) {

@@ -40,6 +40,12 @@ class DiskStore : public Store {
   // InvalidArgument naming the entry); nothing is recorded on error.
   absl::StatusOr<Image> ImportRootfs(const std::string& tar_path, const std::string& ref);
 
+  // Imports a `docker save` archive or an OCI image-layout tar (its first
+  // manifest) as `ref`. Every layer's diff ID is checked against the
+  // config. Errors name what is wrong (a missing blob is NotFound, a layer
+  // that does not match DataLoss); nothing is recorded on error.
+  absl::StatusOr<Image> ImportArchive(const std::string& archive, const std::string& ref);
+
   absl::StatusOr<Image> Resolve(const std::string& ref) override;
   absl::StatusOr<std::vector<ImageInfo>> List();
   // NotFound naming the reference when there is no such image.
@@ -66,6 +72,11 @@ class DiskStore : public Store {
   std::string RecordPath(const std::string& ref) const;
   absl::Status WriteRecord(const Record& r);
   absl::StatusOr<Record> ReadRecord(const std::string& path) const;
+  // Stores and unpacks the layers (checking diff IDs), writes the manifest
+  // and names the image.
+  absl::StatusOr<Image> AddImage(const std::string& ref, const std::string& config,
+                                 const std::vector<std::string>& layer_paths,
+                                 const std::vector<std::string>& diff_ids);
   // The unpacked chain of `r`, unpacking (and recording) it if needed.
   absl::StatusOr<cache::Chain> Unpack(const Record& r);
 

@@ -131,6 +131,56 @@ TEST_F(DiskStoreTest, ExportWritesAnOciLayoutWhoseBlobsMatchTheirNames) {
   EXPECT_EQ(store_->ExportOci("nothing", out).code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(DiskStoreTest, OciArchiveRoundTripsThroughExportAndImport) {
+  auto image = store_->ImportRootfs(tar_, "busybox");
+  ASSERT_TRUE(image.ok());
+  std::string oci = TempDir("export") + "/bb.oci.tar";
+  ASSERT_TRUE(store_->ExportOci("busybox", oci).ok());
+  auto again = store_->ImportArchive(oci, "copy:1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->digest, image->digest);
+  EXPECT_EQ(Cat(*again, "/etc/os-release"), "ID=test\n");
+}
+
+// Writes a docker save archive with one layer and the given config.
+std::string DockerSave(const std::string& dir, const std::string& layer, const std::string& config,
+                       const std::string& manifest_json) {
+  std::string path = dir + "/save.tar";
+  std::ofstream(path, std::ios::binary)
+      << MakeTar({File("manifest.json", manifest_json), File("config.json", config), Dir("l1/"),
+                  File("l1/layer.tar", layer)});
+  return path;
+}
+
+TEST_F(DiskStoreTest, DockerSaveArchiveImportsAndChecksDiffIds) {
+  std::string layer = MakeTar({File("hello", "docker\n")});
+  std::string manifest =
+      R"([{"Config":"config.json","RepoTags":["x:1"],"Layers":["l1/layer.tar"]}])";
+  std::string good_config =
+      "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + DigestOf(layer) + "\"]}}";
+  auto image =
+      store_->ImportArchive(DockerSave(TempDir("ds"), layer, good_config, manifest), "x:1");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(Cat(*image, "/hello"), "docker\n");
+
+  std::string bad_config =
+      "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + DigestOf("other") + "\"]}}";
+  auto mismatch =
+      store_->ImportArchive(DockerSave(TempDir("ds"), layer, bad_config, manifest), "y");
+  EXPECT_EQ(mismatch.status().code(), absl::StatusCode::kDataLoss) << mismatch.status();
+  std::string missing_manifest = R"([{"Config":"config.json","Layers":["l9/layer.tar"]}])";
+  auto missing =
+      store_->ImportArchive(DockerSave(TempDir("ds"), layer, good_config, missing_manifest), "z");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+  for (const char* junk : {"{", "[1,2]", "{\"Layers\":7}", "[{\"Config\":\"../../etc/passwd\"}]"}) {
+    auto bad = store_->ImportArchive(DockerSave(TempDir("ds"), layer, good_config, junk), "j");
+    EXPECT_FALSE(bad.ok()) << junk;
+  }
+  auto list = store_->List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);  // only x:1
+}
+
 TEST_F(DiskStoreTest, RemoveAndUnknownNamesSayHowToImport) {
   ASSERT_TRUE(store_->ImportRootfs(tar_, "busybox").ok());
   ASSERT_TRUE(store_->Remove("busybox").ok());
