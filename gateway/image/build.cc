@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "gateway/fsutil/walk.h"
+#include "gateway/image/internal.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
 #include "sdk/base/status_macros.h"
@@ -24,7 +25,10 @@
 namespace kiln::image {
 namespace {
 
-constexpr char kLayerGzip[] = "application/vnd.oci.image.layer.v1.tar+gzip";
+using image_internal::Architecture;
+using image_internal::Descriptor;
+using image_internal::LayerMediaType;
+using image_internal::StoreFile;
 
 struct ArchiveFree {
   void operator()(struct archive* a) const { archive_write_free(a); }
@@ -143,39 +147,12 @@ absl::Status Gzip(const std::string& in, const std::string& out) {
   return absl::OkStatus();
 }
 
-// Streams file `path` into the content store: (digest, size).
-absl::StatusOr<std::pair<std::string, int64_t>> Store(cache::ContentStore* content,
-                                                      const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  KILN_ASSIGN_OR_RETURN(auto w, content->NewWriter());
-  char buf[1 << 16];
-  int64_t size = 0;
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    KILN_RETURN_IF_ERROR(w->Write(std::string_view(buf, in.gcount())));
-    size += in.gcount();
-  }
-  KILN_ASSIGN_OR_RETURN(std::string digest, w->Commit(""));
-  return std::make_pair(digest, size);
-}
-
 absl::StatusOr<std::string> FileDigest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   Sha256 h;
   char buf[1 << 16];
   while (in.read(buf, sizeof(buf)) || in.gcount() > 0) h.Update(std::string_view(buf, in.gcount()));
   return h.Digest();
-}
-
-std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size) {
-  return absl::StrCat("{\"mediaType\":", JsonQuote(media_type), ",\"digest\":", JsonQuote(digest),
-                      ",\"size\":", size, "}");
-}
-
-std::string Architecture() {
-  struct utsname u;
-  if (uname(&u) != 0) return "amd64";
-  std::string m = u.machine;
-  return m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
 }
 
 absl::Status AddTarFile(struct archive* a, const std::string& name, const std::string& data) {
@@ -205,11 +182,11 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
     KILN_RETURN_IF_ERROR(WriteLayerTar(cache->snapshotter()->LayerDir(id), tar.fd, epoch));
     KILN_ASSIGN_OR_RETURN(std::string diff_id, FileDigest(tar.path));
     KILN_RETURN_IF_ERROR(Gzip(tar.path, gz.path));
-    KILN_ASSIGN_OR_RETURN(auto blob, Store(cache->content(), gz.path));
+    KILN_ASSIGN_OR_RETURN(auto blob, StoreFile(cache->content(), gz.path));
     diff_ids.push_back(JsonQuote(diff_id));
     history.push_back("{\"created_by\":\"kiln build\"}");
     out.layers.push_back(blob.first);
-    out.media_types.push_back(kLayerGzip);
+    out.media_types.push_back(LayerMediaType(Compression::kGzip));
     blobs.push_back(blob);
   }
   std::string created = epoch.has_value()
@@ -226,7 +203,9 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
   KILN_ASSIGN_OR_RETURN(out.config, cache->content()->Put(config));
   std::string layers;
   for (size_t i = 0; i < blobs.size(); ++i) {
-    absl::StrAppend(&layers, i ? "," : "", Descriptor(kLayerGzip, blobs[i].first, blobs[i].second));
+    absl::StrAppend(
+        &layers, i ? "," : "",
+        Descriptor(LayerMediaType(Compression::kGzip), blobs[i].first, blobs[i].second));
   }
   std::string manifest = absl::StrCat(
       "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
@@ -276,3 +255,45 @@ absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& imag
 }
 
 }  // namespace kiln::image
+
+namespace kiln::image_internal {
+
+std::string LayerMediaType(image::Compression c) {
+  switch (c) {
+    case image::Compression::kGzip:
+      return "application/vnd.oci.image.layer.v1.tar+gzip";
+    case image::Compression::kZstd:
+      return "application/vnd.oci.image.layer.v1.tar+zstd";
+    default:
+      return "application/vnd.oci.image.layer.v1.tar";
+  }
+}
+
+std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size) {
+  return absl::StrCat("{\"mediaType\":", JsonQuote(media_type), ",\"digest\":", JsonQuote(digest),
+                      ",\"size\":", size, "}");
+}
+
+std::string Architecture() {
+  struct utsname u;
+  if (uname(&u) != 0) return "amd64";
+  std::string m = u.machine;
+  return m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> StoreFile(cache::ContentStore* content,
+                                                          const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  KILN_ASSIGN_OR_RETURN(auto w, content->NewWriter());
+  char buf[1 << 16];
+  int64_t size = 0;
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    KILN_RETURN_IF_ERROR(w->Write(std::string_view(buf, in.gcount())));
+    size += in.gcount();
+  }
+  KILN_ASSIGN_OR_RETURN(std::string digest, w->Commit(""));
+  return std::make_pair(digest, size);
+}
+
+}  // namespace kiln::image_internal

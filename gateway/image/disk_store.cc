@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gateway/image/build.h"
+#include "gateway/image/internal.h"
 #include "gateway/image/layer/layer.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
@@ -26,49 +27,12 @@
 namespace kiln::image {
 namespace {
 
+using image_internal::Architecture;
+using image_internal::Descriptor;
+using image_internal::LayerMediaType;
+using image_internal::StoreFile;
+
 constexpr char kRecordMagic[] = "kiln-image 1";
-
-std::string LayerMediaType(Compression c) {
-  switch (c) {
-    case Compression::kGzip:
-      return "application/vnd.oci.image.layer.v1.tar+gzip";
-    case Compression::kZstd:
-      return "application/vnd.oci.image.layer.v1.tar+zstd";
-    default:
-      return "application/vnd.oci.image.layer.v1.tar";
-  }
-}
-
-// The OCI name of this machine's architecture.
-std::string Architecture() {
-  struct utsname u;
-  if (uname(&u) != 0) return "amd64";
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64") return "arm64";
-  return m;
-}
-
-std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size) {
-  return absl::StrCat("{\"mediaType\":", JsonQuote(media_type), ",\"digest\":", JsonQuote(digest),
-                      ",\"size\":", size, "}");
-}
-
-// Streams a file into the content store; returns its digest and size.
-absl::StatusOr<std::pair<std::string, int64_t>> StoreFile(cache::ContentStore* content,
-                                                          const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  KILN_ASSIGN_OR_RETURN(auto writer, content->NewWriter());
-  char buf[1 << 16];
-  int64_t size = 0;
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    KILN_RETURN_IF_ERROR(writer->Write(std::string_view(buf, in.gcount())));
-    size += in.gcount();
-  }
-  KILN_ASSIGN_OR_RETURN(std::string digest, writer->Commit(""));
-  return std::make_pair(digest, size);
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
 #include "gateway/image/disk_store.h"
+#include "gateway/image/internal.h"
 #include "gateway/image/layer/layer.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
@@ -167,13 +168,11 @@ absl::StatusOr<Image> DiskStore::AddImage(const std::string& ref, const std::str
     KILN_ASSIGN_OR_RETURN(std::string data, ReadFile(layer_paths[i], opts.name));
     KILN_ASSIGN_OR_RETURN(std::string digest, content->Put(data));
     KILN_ASSIGN_OR_RETURN(Compression comp, DetectCompression(data.substr(0, 512)));
-    std::string media = comp == Compression::kGzip   ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                        : comp == Compression::kZstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                                                     : "application/vnd.oci.image.layer.v1.tar";
+    std::string media = image_internal::LayerMediaType(comp);
     built.layers.push_back(digest);
     built.media_types.push_back(media);
-    absl::StrAppend(&descriptors, i ? "," : "", "{\"mediaType\":\"", media, "\",\"digest\":\"",
-                    digest, "\",\"size\":", data.size(), "}");
+    absl::StrAppend(&descriptors, i ? "," : "",
+                    image_internal::Descriptor(media, digest, static_cast<int64_t>(data.size())));
   }
   KILN_ASSIGN_OR_RETURN(built.config, content->Put(config));
   std::string manifest = absl::StrCat(
