@@ -27,10 +27,13 @@ std::string ReadPinnedKind(const std::string& root) {
 
 absl::Status WritePinnedKind(const std::string& root, const std::string& kind) {
   std::string path = root + "/snapshotter";
-  std::ofstream out(path + ".tmp");
+  // Each writer has its own temporary file: processes opening a new root
+  // at once all write the same kind, and each rename is atomic.
+  std::string tmp = absl::StrCat(path, ".", cache_internal::NewId(), ".tmp");
+  std::ofstream out(tmp);
   out << kind << "\n";
   out.close();
-  if (!out || rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+  if (!out || rename(tmp.c_str(), path.c_str()) != 0) {
     return fsutil::ErrnoToStatus(errno, "write", path);
   }
   return absl::OkStatus();
@@ -65,10 +68,23 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) 
   std::unique_ptr<Cache> c(new Cache());
   c->root_ = options.root;
   KILN_RETURN_IF_ERROR(cache_internal::MakeDirs(c->root_, 0700));
+  // Openers take turns (ROOT/open.lock), so that deciding who sweeps,
+  // sweeping, and settling on the shared lock never interleave: flock's
+  // exclusive-to-shared conversion is not atomic.
+  std::string open_lock = c->root_ + "/open.lock";
+  int open_fd = open(open_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (open_fd < 0) return fsutil::ErrnoToStatus(errno, "open", open_lock);
+  struct CloseOnExit {
+    int fd;
+    ~CloseOnExit() { close(fd); }
+  } open_guard{open_fd};
+  if (flock(open_fd, LOCK_EX) != 0) return fsutil::ErrnoToStatus(errno, "lock", open_lock);
   std::string lock = c->root_ + "/lock";
   c->lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (c->lock_fd_ < 0) return fsutil::ErrnoToStatus(errno, "open", lock);
   bool alone = flock(c->lock_fd_, LOCK_EX | LOCK_NB) == 0;
+  // Others hold the root: share it (waiting out a prune).
+  if (!alone && flock(c->lock_fd_, LOCK_SH) != 0) return fsutil::ErrnoToStatus(errno, "lock", lock);
 
   KILN_ASSIGN_OR_RETURN(c->index_, CacheIndex::Open(c->root_ + "/kiln.db"));
   if (alone) {

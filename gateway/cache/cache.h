@@ -6,6 +6,7 @@
 //   ROOT/content/          content store (blobs)
 //   ROOT/snapshotter       which snapshotter wrote the layers
 //   ROOT/lock              flock: shared while open, exclusive to sweep/prune
+//   ROOT/open.lock         flock: openers take turns
 //   ROOT/keys/<hex>        flock per cache key being computed
 //   ROOT/cachemounts/      exec cache mounts (see cache_mounts.h)
 //
