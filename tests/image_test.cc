@@ -54,8 +54,10 @@ TEST(ImageTest, BuildResultAsOciImageAndInTheStore) {
 
   setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
   std::string a = dir + "/a.tar", b = dir + "/b.tar";
-  KilnRun first = h.Build(*def, {"--output", "type=oci,dest=" + a + ",name=app:1", "--output",
-                                 "type=image,name=app:1"});
+  std::string docker = dir + "/docker.tar";
+  KilnRun first = h.Build(
+      *def, {"--output", "type=oci,dest=" + a + ",name=app:1", "--output", "type=image,name=app:1",
+             "--output", "type=docker,dest=" + docker + ",name=app:1"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   KilnRun second = h.Build(*def, {"--no-cache", "--output", "type=oci,dest=" + b + ",name=app:1"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
@@ -69,6 +71,13 @@ TEST(ImageTest, BuildResultAsOciImageAndInTheStore) {
   EXPECT_EQ(ReadFile(dir + "/bundle/rootfs/hello"), "hi\n");
   EXPECT_NE(access((dir + "/bundle/rootfs/tmp/junk").c_str(), F_OK), 0) << "whiteout not applied";
   EXPECT_EQ(access((dir + "/bundle/rootfs/bin/busybox").c_str(), X_OK), 0);
+
+  // The docker archive loads back (through kiln's docker save importer) as
+  // an image.
+  KilnRun loaded = h.Run({"image", "import", docker, "loaded:1"});
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_TRUE(absl::StrContains(h.Run({"image", "ls"}).out, "docker.io/library/loaded:1"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(docker), "\"RepoTags\":[\"app:1\"]"));
 
   // The stored image is a base for the next build.
   llb::RunOptions cat;

@@ -65,6 +65,7 @@ Flags:
                              its value is never logged or stored
   -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE |
                              type=oci,dest=FILE[,name=REF] (OCI layout tar) |
+                             type=docker,dest=FILE,name=REF (docker load) |
                              type=image,name=REF (kiln's image store)
                              (FILE - is stdout); a bare path means local
                              (repeatable)

@@ -47,22 +47,30 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
 }
 
 absl::Status ValidateOutputSpec(const OutputSpec& out) {
-  // The options each output type takes; the first one is required.
-  static const std::map<std::string, std::vector<std::string>> kTypes = {
-      {"local", {"dest"}}, {"tar", {"dest"}}, {"oci", {"dest", "name"}}, {"image", {"name"}}};
+  struct Options {
+    std::vector<std::string> required, optional;
+  };
+  static const std::map<std::string, Options> kTypes = {{"local", {{"dest"}, {}}},
+                                                        {"tar", {{"dest"}, {}}},
+                                                        {"oci", {{"dest"}, {"name"}}},
+                                                        {"docker", {{"dest", "name"}, {}}},
+                                                        {"image", {{"name"}, {}}}};
   auto type = kTypes.find(out.type);
   if (type == kTypes.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown output type \"", out.type, "\" (want local, tar, oci or image)"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", out.type,
+                                                   "\" (want local, tar, oci, docker or image)"));
   }
-  const std::string& required = type->second[0];
-  auto value = out.attrs.find(required);
-  if (value == out.attrs.end() || value->second.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output type=", out.type, ": ", required, "= is required"));
+  for (const std::string& key : type->second.required) {
+    auto value = out.attrs.find(key);
+    if (value == out.attrs.end() || value->second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output type=", out.type, ": ", key, "= is required"));
+    }
   }
   for (const auto& [k, v] : out.attrs) {
-    if (std::find(type->second.begin(), type->second.end(), k) == type->second.end()) {
+    const Options& o = type->second;
+    if (std::find(o.required.begin(), o.required.end(), k) == o.required.end() &&
+        std::find(o.optional.begin(), o.optional.end(), k) == o.optional.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("output type=", out.type, ": unknown option \"", k, "\""));
     }
@@ -186,9 +194,11 @@ absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& reque
       if (name != o.attrs.end()) {
         KILN_ASSIGN_OR_RETURN(ref, llb::NormalizeImageRef(name->second));
       }
-      if (o.type == "oci") {
+      if (o.type == "oci" || o.type == "docker") {
+        auto format =
+            o.type == "oci" ? image::ArchiveFormat::kOciLayout : image::ArchiveFormat::kDockerSave;
         KILN_RETURN_IF_ERROR(
-            image::WriteOciLayout(cache_->content(), *built, ref, o.attrs.at("dest")));
+            image::WriteImageArchive(cache_->content(), *built, ref, o.attrs.at("dest"), format));
       } else {
         KILN_RETURN_IF_ERROR(images_->Tag(*built, chain, ref).status());
       }

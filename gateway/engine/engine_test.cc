@@ -95,6 +95,11 @@ TEST(EngineTest, OutputSpecs) {
   EXPECT_FALSE(ParseOutputSpec("type=local").ok());
   EXPECT_FALSE(ParseOutputSpec("type=local,dest=x,color=red").ok());
   EXPECT_FALSE(ParseOutputSpec("type=local,garbage").ok());
+  EXPECT_TRUE(ParseOutputSpec("type=oci,dest=x.tar").ok());
+  EXPECT_TRUE(ParseOutputSpec("type=docker,dest=x.tar,name=app:1").ok());
+  EXPECT_FALSE(ParseOutputSpec("type=docker,dest=x.tar").ok());  // docker needs a name
+  EXPECT_TRUE(ParseOutputSpec("type=image,name=app").ok());
+  EXPECT_FALSE(ParseOutputSpec("type=image,dest=x").ok());
 }
 
 }  // namespace

@@ -216,8 +216,29 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
   return out;
 }
 
-absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& image,
-                            const std::string& ref, const std::string& dest) {
+std::string FamiliarName(const std::string& ref) {
+  for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
+    std::string p = prefix;
+    if (ref.compare(0, p.size(), p) == 0) return ref.substr(p.size());
+  }
+  return ref;
+}
+
+// docker save's manifest.json for `image`.
+std::string DockerManifest(const BuiltImage& image, const std::string& ref) {
+  std::vector<std::string> layers;
+  for (const std::string& l : image.layers) layers.push_back("blobs/sha256/" + DigestHex(l));
+  // Docker tags need a tag: a reference pinned only by digest gets none.
+  std::string name = FamiliarName(ref);
+  bool tagged = !name.empty() && name.find('@') == std::string::npos;
+  return absl::StrCat("[{\"Config\":", JsonQuote("blobs/sha256/" + DigestHex(image.config)),
+                      ",\"RepoTags\":", tagged ? JsonStringArray({name}) : "[]",
+                      ",\"Layers\":", JsonStringArray(layers), "}]");
+}
+
+absl::Status WriteImageArchive(cache::ContentStore* content, const BuiltImage& image,
+                               const std::string& ref, const std::string& dest,
+                               ArchiveFormat format) {
   KILN_ASSIGN_OR_RETURN(std::string manifest, content->Get(image.manifest));
   std::string annotations =
       ref.empty()
@@ -240,6 +261,9 @@ absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& imag
   blobs.insert(blobs.end(), image.layers.begin(), image.layers.end());
   absl::Status st = AddTarFile(a.get(), "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
   if (st.ok()) st = AddTarFile(a.get(), "index.json", index);
+  if (st.ok() && format == ArchiveFormat::kDockerSave) {
+    st = AddTarFile(a.get(), "manifest.json", DockerManifest(image, ref));
+  }
   for (const std::string& digest : blobs) {
     if (!st.ok()) break;
     absl::StatusOr<std::string> data = content->Get(digest);

@@ -29,10 +29,20 @@ struct BuiltImage {
 absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& chain,
                                       std::optional<int64_t> epoch);
 
-// Writes an OCI image-layout tar of `image` to `dest` (through a temporary
-// file renamed at the end), naming it `ref` in index.json when not empty.
-absl::Status WriteOciLayout(cache::ContentStore* content, const BuiltImage& image,
-                            const std::string& ref, const std::string& dest);
+enum class ArchiveFormat {
+  kOciLayout,   // oci-layout, index.json, blobs/sha256/...
+  kDockerSave,  // the same plus manifest.json, which `docker load` reads
+};
+
+// Writes `image` as an archive to `dest` (through a temporary file renamed
+// at the end), naming it `ref` (index.json annotation; RepoTags for docker)
+// when not empty.
+absl::Status WriteImageArchive(cache::ContentStore* content, const BuiltImage& image,
+                               const std::string& ref, const std::string& dest,
+                               ArchiveFormat format = ArchiveFormat::kOciLayout);
+
+// "docker.io/library/app:1" -> "app:1", as Docker shows and tags names.
+std::string FamiliarName(const std::string& ref);
 
 }  // namespace kiln::image
 

@@ -141,7 +141,9 @@ absl::StatusOr<cache::Chain> DiskStore::Unpack(const Record& r) {
       return n;
     };
     ApplyOptions opts;
-    opts.whiteouts = ApplyOptions::Whiteouts::kOverlay;
+    // Applied through the mounted view: a deletion is a real deletion, and
+    // the snapshotter records it (overlay writes its own whiteout).
+    opts.whiteouts = ApplyOptions::Whiteouts::kOci;
     opts.name = digest;
     KILN_RETURN_IF_ERROR(ApplyLayer(read, active->path(), opts).status());
     KILN_ASSIGN_OR_RETURN(cache::Committed c, active->Commit());
@@ -193,8 +195,8 @@ absl::Status DiskStore::ExportOci(const std::string& name, const std::string& de
   absl::StatusOr<Record> r = ReadRecord(RecordPath(ref));
   if (absl::IsNotFound(r.status())) return ImageNotFound(ref);
   KILN_RETURN_IF_ERROR(r.status());
-  return WriteOciLayout(cache_->content(), {r->manifest, r->config, r->layers, r->media_types}, ref,
-                        dest);
+  return WriteImageArchive(cache_->content(), {r->manifest, r->config, r->layers, r->media_types},
+                           ref, dest);
 }
 
 absl::StatusOr<Image> DiskStore::Tag(const BuiltImage& built, const cache::Chain& chain,

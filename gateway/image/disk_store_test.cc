@@ -181,6 +181,25 @@ TEST_F(DiskStoreTest, DockerSaveArchiveImportsAndChecksDiffIds) {
   ASSERT_EQ(list->size(), 1u);  // only x:1
 }
 
+TEST_F(DiskStoreTest, WhiteoutInALaterLayerDeletesTheFile) {
+  // Regression: later layers are applied through the overlay mount, where
+  // writing overlay-form whiteouts (0:0 devices) is refused.
+  std::string l1 = MakeTar({File("a", "1"), File("b", "2")});
+  std::string l2 = MakeTar({File(".wh.a", "")});
+  std::string config = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + DigestOf(l1) +
+                       "\",\"" + DigestOf(l2) + "\"]}}";
+  std::string path = TempDir("wh") + "/save.tar";
+  std::ofstream(path, std::ios::binary)
+      << MakeTar({File("manifest.json", R"([{"Config":"c.json","Layers":["1.tar","2.tar"]}])"),
+                  File("c.json", config), File("1.tar", l1), File("2.tar", l2)});
+  auto image = store_->ImportArchive(path, "wh:1");
+  ASSERT_TRUE(image.ok()) << image.status();
+  auto view = cache_->snapshotter()->View(image->chain);
+  ASSERT_TRUE(view.ok());
+  EXPECT_FALSE(std::ifstream((*view)->path() + "/a").good());
+  EXPECT_EQ(Read((*view)->path() + "/b"), "2");
+}
+
 TEST_F(DiskStoreTest, RemoveAndUnknownNamesSayHowToImport) {
   ASSERT_TRUE(store_->ImportRootfs(tar_, "busybox").ok());
   ASSERT_TRUE(store_->Remove("busybox").ok());

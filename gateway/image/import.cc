@@ -155,7 +155,9 @@ absl::StatusOr<Image> DiskStore::AddImage(const std::string& ref, const std::str
     }
     KILN_ASSIGN_OR_RETURN(auto active, cache_->snapshotter()->Prepare(chain));
     ApplyOptions opts;
-    opts.whiteouts = ApplyOptions::Whiteouts::kOverlay;
+    // Applied through the mounted view: a deletion is a real deletion, and
+    // the snapshotter records it (overlay writes its own whiteout).
+    opts.whiteouts = ApplyOptions::Whiteouts::kOci;
     opts.name = absl::StrCat("layer ", i + 1);
     KILN_ASSIGN_OR_RETURN(LayerStats stats, ApplyLayerFile(layer_paths[i], active->path(), opts));
     if (stats.diff_id != diff_ids[i]) {
