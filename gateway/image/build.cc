@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -21,11 +20,11 @@
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/llb/platform.h"
 
 namespace kiln::image {
 namespace {
 
-using image_internal::Architecture;
 using image_internal::Descriptor;
 using image_internal::LayerMediaType;
 using image_internal::StoreFile;
@@ -196,10 +195,11 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
                                                                       absl::UTCTimeZone())),
                                            ",")
                             : "";
-  std::string config = absl::StrCat(
-      "{\"architecture\":", JsonQuote(Architecture()), ",\"config\":{},", created, "\"history\":[",
-      absl::StrJoin(history, ","), "],\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[",
-      absl::StrJoin(diff_ids, ","), "],\"type\":\"layers\"}}");
+  std::string config =
+      absl::StrCat("{\"architecture\":", JsonQuote(llb::Platform::Host().architecture),
+                   ",\"config\":{},", created, "\"history\":[", absl::StrJoin(history, ","),
+                   "],\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[", absl::StrJoin(diff_ids, ","),
+                   "],\"type\":\"layers\"}}");
   KILN_ASSIGN_OR_RETURN(out.config, cache->content()->Put(config));
   std::string layers;
   for (size_t i = 0; i < blobs.size(); ++i) {
@@ -296,13 +296,6 @@ std::string LayerMediaType(image::Compression c) {
 std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size) {
   return absl::StrCat("{\"mediaType\":", JsonQuote(media_type), ",\"digest\":", JsonQuote(digest),
                       ",\"size\":", size, "}");
-}
-
-std::string Architecture() {
-  struct utsname u;
-  if (uname(&u) != 0) return "amd64";
-  std::string m = u.machine;
-  return m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
 }
 
 absl::StatusOr<std::pair<std::string, int64_t>> StoreFile(cache::ContentStore* content,

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,11 +22,11 @@
 #include "sdk/base/json.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/llb/image_ref.h"
+#include "sdk/llb/platform.h"
 
 namespace kiln::image {
 namespace {
 
-using image_internal::Architecture;
 using image_internal::Descriptor;
 using image_internal::LayerMediaType;
 using image_internal::StoreFile;
@@ -104,7 +103,7 @@ absl::StatusOr<Image> DiskStore::ImportRootfs(const std::string& tar_path,
   KILN_ASSIGN_OR_RETURN(cache::Committed layer, active->Commit());
   // No timestamps: the same tar gives the same config and manifest digests.
   std::string config =
-      absl::StrCat("{\"architecture\":", JsonQuote(Architecture()),
+      absl::StrCat("{\"architecture\":", JsonQuote(llb::Platform::Host().architecture),
                    ",\"config\":{},\"history\":[{\"created_by\":\"kiln image import --rootfs\"}],"
                    "\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[",
                    JsonQuote(stats.diff_id), "],\"type\":\"layers\"}}");

@@ -16,8 +16,6 @@ namespace kiln::image_internal {
 std::string LayerMediaType(image::Compression c);
 // An OCI descriptor as JSON.
 std::string Descriptor(const std::string& media_type, const std::string& digest, int64_t size);
-// This machine's architecture as OCI names it ("amd64", "arm64").
-std::string Architecture();
 // Streams file `path` into the content store: (digest, size). NotFound
 // naming the path when it cannot be read.
 absl::StatusOr<std::pair<std::string, int64_t>> StoreFile(cache::ContentStore* content,
