@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <memory>
@@ -80,16 +81,45 @@ class TarWriter : public exporter_internal::TreeVisitor {
   TarWriter(archive* a, const TarOptions& opts) : a_(a), opts_(opts) {}
 
   absl::Status Enter(const TreeEntry& e) override {
+    if (opts_.oci_whiteouts && S_ISCHR(e.st.st_mode) && e.st.st_rdev == 0) {
+      size_t slash = e.path.rfind('/');
+      size_t base = slash == std::string::npos ? 0 : slash + 1;
+      return WriteMarker(e, e.path.substr(0, base) + ".wh." + e.path.substr(base));
+    }
     std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
     Fill(e, entry.get());
     if (archive_write_header(a_, entry.get()) < ARCHIVE_WARN) {
       return ArchiveError(a_, absl::StrCat("cannot write the header of ", e.path));
     }
     if (HasData(e)) return CopyData(e);
+    if (opts_.oci_whiteouts && S_ISDIR(e.st.st_mode) && IsOpaque(e.full_path)) {
+      return WriteMarker(e, e.path + "/.wh..wh..opq");
+    }
     return absl::OkStatus();
   }
 
  private:
+  static bool IsOpaque(const std::string& dir) {
+    char v[2] = {0};
+    return ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+  }
+
+  // An empty regular file named `name`, as OCI whiteouts are written, with
+  // the time of the entry it stands for.
+  absl::Status WriteMarker(const TreeEntry& e, const std::string& name) {
+    std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+    archive_entry_copy_pathname(entry.get(), name.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0);
+    archive_entry_set_size(entry.get(), 0);
+    archive_entry_set_mtime(entry.get(),
+                            RoundToSecond(ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch)), 0);
+    if (archive_write_header(a_, entry.get()) < ARCHIVE_WARN) {
+      return ArchiveError(a_, absl::StrCat("cannot write the header of ", name));
+    }
+    return absl::OkStatus();
+  }
+
   static bool HasData(const TreeEntry& e) {
     return S_ISREG(e.st.st_mode) && e.hardlink_to.empty() && e.st.st_size > 0;
   }

@@ -36,6 +36,10 @@ namespace kiln::exporter {
 struct TarOptions {
   // SOURCE_DATE_EPOCH, when the build has one.
   std::optional<Epoch> source_date_epoch;
+  // `root` is an overlayfs upper directory (an image layer): its 0:0
+  // character devices are written as OCI whiteouts (`.wh.NAME`) and its
+  // opaque directories get a `.wh..wh..opq` entry.
+  bool oci_whiteouts = false;
 };
 
 // Writes the tree under `root` as a tar to `dest_file`, or to standard

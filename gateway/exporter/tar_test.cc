@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -187,6 +188,27 @@ TEST_F(ExportTarTest, WritesBuildKitShapedArchive) {
   EXPECT_EQ(raw.size() % 512, 0u);
   EXPECT_EQ(raw.substr(raw.size() - 1024), std::string(1024, '\0'));
   EXPECT_NE(raw.substr(raw.size() - 1536, 512), std::string(512, '\0'));
+}
+
+TEST_F(ExportTarTest, OverlayLayerBecomesOciWhiteouts) {
+  // An overlayfs upper dir: a deleted file (0:0 char device) and an opaque
+  // directory, as the overlay snapshotter stores a step.
+  std::string root = dir_ + "/layer";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/d").c_str(), 0755), 0);
+  ASSERT_EQ(::mknod((root + "/d/gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  ASSERT_EQ(::mkdir((root + "/opq").c_str(), 0755), 0);
+  ASSERT_EQ(::setxattr((root + "/opq").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
+  TarOptions opts;
+  opts.oci_whiteouts = true;
+  ASSERT_TRUE(ExportTar(root, dir_ + "/layer.tar", opts).ok());
+  std::vector<TarItem> items = ReadTar(dir_ + "/layer.tar");
+  EXPECT_EQ(Names(items),
+            (std::vector<std::string>{"d/", "d/.wh.gone", "opq/", "opq/.wh..wh..opq"}));
+  for (const TarItem& i : items) {
+    EXPECT_NE(i.type, static_cast<mode_t>(AE_IFCHR)) << i.name;
+    for (const auto& [k, v] : i.xattrs) EXPECT_NE(k, "trusted.overlay.opaque") << i.name;
+  }
 }
 
 TEST_F(ExportTarTest, LongAndNonAsciiNamesUsePaxPathRecords) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "gateway/fsutil/walk.h"
+#include "gateway/exporter/tar.h"
 #include "gateway/image/internal.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
@@ -52,76 +51,6 @@ struct TempFile {
   int fd;
   std::string path;
 };
-
-bool IsOpaque(const std::string& dir) {
-  char v[2] = {0};
-  return lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
-}
-
-absl::Status WriteEntry(struct archive* a, const std::string& name, const struct stat& st,
-                        const std::string& link, const std::string& host,
-                        std::optional<int64_t> epoch) {
-  struct archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_mode(e, st.st_mode);
-  archive_entry_set_uid(e, st.st_uid);
-  archive_entry_set_gid(e, st.st_gid);
-  int64_t mtime = st.st_mtim.tv_sec;
-  long nsec = st.st_mtim.tv_nsec;
-  if (epoch.has_value() && mtime >= *epoch) mtime = *epoch, nsec = 0;
-  archive_entry_set_mtime(e, mtime, nsec);
-  if (S_ISLNK(st.st_mode)) archive_entry_set_symlink(e, link.c_str());
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) archive_entry_set_rdev(e, st.st_rdev);
-  archive_entry_set_size(e, S_ISREG(st.st_mode) ? st.st_size : 0);
-  absl::Status status;
-  if (archive_write_header(a, e) != ARCHIVE_OK) status = ArchiveError(a, "layer entry " + name);
-  archive_entry_free(e);
-  if (!status.ok() || !S_ISREG(st.st_mode) || st.st_size == 0) return status;
-  int fd = open(host.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("read ", name, ": ", strerror(errno)));
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) {
-    if (archive_write_data(a, buf, n) != n) {
-      close(fd);
-      return ArchiveError(a, "layer data " + name);
-    }
-  }
-  close(fd);
-  return absl::OkStatus();
-}
-
-// Writes the layer directory as an uncompressed OCI layer tar to `fd`.
-absl::Status WriteLayerTar(const std::string& dir, int fd, std::optional<int64_t> epoch) {
-  Writer a(archive_write_new());
-  if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
-      archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {
-    return ArchiveError(a.get(), "layer tar");
-  }
-  KILN_RETURN_IF_ERROR(fsutil::Walk(dir, nullptr, [&](const fsutil::Entry& e) -> absl::Status {
-    std::string host = dir + "/" + e.rel;
-    if (S_ISCHR(e.st.st_mode) && e.st.st_rdev == 0) {  // overlay deletion
-      size_t slash = e.rel.rfind('/');
-      std::string name = slash == std::string::npos
-                             ? ".wh." + e.rel
-                             : e.rel.substr(0, slash + 1) + ".wh." + e.rel.substr(slash + 1);
-      struct stat empty = e.st;
-      empty.st_mode = S_IFREG;
-      empty.st_size = 0;
-      return WriteEntry(a.get(), name, empty, "", "", epoch);
-    }
-    KILN_RETURN_IF_ERROR(WriteEntry(a.get(), e.rel, e.st, e.link_target, host, epoch));
-    if (S_ISDIR(e.st.st_mode) && IsOpaque(host)) {
-      struct stat marker = e.st;
-      marker.st_mode = S_IFREG;
-      marker.st_size = 0;
-      return WriteEntry(a.get(), e.rel + "/.wh..wh..opq", marker, "", "", epoch);
-    }
-    return absl::OkStatus();
-  }));
-  if (archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "layer tar");
-  return absl::OkStatus();
-}
 
 // gzip of file `in` (no timestamp in the header) into file `out`.
 absl::Status Gzip(const std::string& in, const std::string& out) {
@@ -178,7 +107,15 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
   for (const std::string& id : chain) {
     TempFile tar, gz;
     if (tar.fd < 0 || gz.fd < 0) return absl::InternalError("cannot create a temporary file");
-    KILN_RETURN_IF_ERROR(WriteLayerTar(cache->snapshotter()->LayerDir(id), tar.fd, epoch));
+    exporter::TarOptions tar_options;
+    tar_options.oci_whiteouts = true;
+    // Image layers clamp newer times to the epoch, as BuildKit's image
+    // exporter does.
+    if (epoch.has_value()) {
+      tar_options.source_date_epoch = exporter::Epoch{*epoch, exporter::EpochMode::kClampNewer};
+    }
+    KILN_RETURN_IF_ERROR(
+        exporter::ExportTarToFd(cache->snapshotter()->LayerDir(id), tar.fd, tar_options));
     KILN_ASSIGN_OR_RETURN(std::string diff_id, FileDigest(tar.path));
     KILN_RETURN_IF_ERROR(Gzip(tar.path, gz.path));
     KILN_ASSIGN_OR_RETURN(auto blob, StoreFile(cache->content(), gz.path));
