@@ -3,10 +3,12 @@
 #include <vector>
 
 #include "cmd/kiln/cli.h"
+#include "frontends/dockerfile/frontend/frontend.h"
 #include "gateway/frontend/frontend.h"
 
 int main(int argc, char** argv) {
-  // Built-in frontends register here as they land (dockerfile.v0, ...).
+  // Built-in frontends register here as they land (yaml.v0, lua.v0, ...).
   kiln::frontend::Registry frontends;
+  frontends.Register(kiln::dockerfile::kFrontendName, kiln::dockerfile::NewFrontend);
   return kiln::cli::Main(std::vector<std::string>(argv + 1, argv + argc), frontends);
 }

@@ -50,11 +50,12 @@ absl::Status ValidateOutputSpec(const OutputSpec& out) {
   struct Options {
     std::vector<std::string> required, optional;
   };
-  static const std::map<std::string, Options> kTypes = {{"local", {{"dest"}, {}}},
-                                                        {"tar", {{"dest"}, {}}},
-                                                        {"oci", {{"dest"}, {"name"}}},
-                                                        {"docker", {{"dest", "name"}, {}}},
-                                                        {"image", {{"name"}, {}}}};
+  static const std::map<std::string, Options> kTypes = {
+      {"local", {{"dest"}, {}}},
+      {"tar", {{"dest"}, {}}},
+      {"oci", {{"dest"}, {"name", "compression"}}},
+      {"docker", {{"dest", "name"}, {}}},
+      {"image", {{"name"}, {}}}};
   auto type = kTypes.find(out.type);
   if (type == kTypes.end()) {
     return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", out.type,
@@ -74,6 +75,9 @@ absl::Status ValidateOutputSpec(const OutputSpec& out) {
       return absl::InvalidArgumentError(
           absl::StrCat("output type=", out.type, ": unknown option \"", k, "\""));
     }
+  }
+  if (auto c = out.attrs.find("compression"); c != out.attrs.end()) {
+    KILN_RETURN_IF_ERROR(image::ParseCompression(c->second).status());
   }
   return absl::OkStatus();
 }
@@ -108,6 +112,20 @@ class Engine::EngineBridge : public frontend::Bridge {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+
+  absl::StatusOr<frontend::ResolvedImage> ResolveImageConfig(const std::string& ref) override {
+    KILN_ASSIGN_OR_RETURN(std::string normalized, llb::NormalizeImageRef(ref));
+    KILN_ASSIGN_OR_RETURN(image::ImageConfigInfo info, engine_->images_->ResolveConfig(normalized));
+    return frontend::ResolvedImage{info.ref, info.digest, info.config};
+  }
+
+  void Warn(const std::string& message) override {
+    if (progress_ == nullptr) return;
+    progress::Event e;
+    e.kind = progress::Event::Kind::kWarning;
+    e.data = message;
+    progress_->Emit(e);
   }
 
  private:
@@ -155,26 +173,31 @@ absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress:
   for (const OutputSpec& o : request.outputs) KILN_RETURN_IF_ERROR(ValidateOutputSpec(o));
   ops::LocalSession session(request.locals, request.secrets);
   pb::Definition def = request.definition;
+  std::string image_config;
   if (!request.frontend.empty()) {
     if (frontends_ == nullptr) return frontend::Registry().New(request.frontend).status();
     KILN_ASSIGN_OR_RETURN(std::unique_ptr<frontend::Frontend> fe,
                           frontends_->New(request.frontend));
     EngineBridge bridge(this, request, session, progress, cancel);
-    KILN_ASSIGN_OR_RETURN(def, fe->Build(bridge));
+    KILN_ASSIGN_OR_RETURN(frontend::Result result, fe->Build(bridge));
+    def = std::move(result.definition);
+    image_config = std::move(result.metadata[frontend::kImageConfigKey]);
   }
   KILN_ASSIGN_OR_RETURN(solver::Graph graph, solver::LoadDefinition(def));
   solver::SolveOptions o{&session, progress, request.no_cache, cancel};
   KILN_ASSIGN_OR_RETURN(solver::SolveResult r, solver_->Solve(graph, o));
-  KILN_RETURN_IF_ERROR(Export(r.chain, request));
+  KILN_RETURN_IF_ERROR(Export(r.chain, request, image_config));
   return BuildResult{r.chain, r.key};
 }
 
-absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& request) {
+absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& request,
+                            const std::string& image_config) {
   if (request.outputs.empty()) return absl::OkStatus();
   KILN_ASSIGN_OR_RETURN(auto view, cache_->snapshotter()->View(chain));
   std::optional<exporter::Epoch> epoch;
   if (request.source_date_epoch.has_value()) epoch = exporter::Epoch{*request.source_date_epoch};
-  std::optional<image::BuiltImage> built;  // shared by oci and image outputs
+  // Built once per compression, shared by the image outputs.
+  std::map<image::Compression, image::BuiltImage> built;
   for (const OutputSpec& o : request.outputs) {
     if (o.type == "local") {
       exporter::LocalOptions opts;
@@ -185,10 +208,21 @@ absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& reque
       opts.source_date_epoch = epoch;
       KILN_RETURN_IF_ERROR(exporter::ExportTar(view->path(), o.attrs.at("dest"), opts));
     } else {
-      if (!built.has_value()) {
-        KILN_ASSIGN_OR_RETURN(built,
-                              image::BuildImage(cache_.get(), chain, request.source_date_epoch));
+      image::BuildImageOptions image_options;
+      image_options.epoch = request.source_date_epoch;
+      image_options.config = image_config;
+      auto compression = o.attrs.find("compression");
+      if (compression != o.attrs.end()) {
+        KILN_ASSIGN_OR_RETURN(image_options.compression,
+                              image::ParseCompression(compression->second));
       }
+      auto it = built.find(image_options.compression);
+      if (it == built.end()) {
+        KILN_ASSIGN_OR_RETURN(image::BuiltImage b,
+                              image::BuildImage(cache_.get(), chain, image_options));
+        it = built.emplace(image_options.compression, std::move(b)).first;
+      }
+      const image::BuiltImage& image = it->second;
       auto name = o.attrs.find("name");
       std::string ref;
       if (name != o.attrs.end()) {
@@ -198,9 +232,9 @@ absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& reque
         auto format =
             o.type == "oci" ? image::ArchiveFormat::kOciLayout : image::ArchiveFormat::kDockerSave;
         KILN_RETURN_IF_ERROR(
-            image::WriteImageArchive(cache_->content(), *built, ref, o.attrs.at("dest"), format));
+            image::WriteImageArchive(cache_->content(), image, ref, o.attrs.at("dest"), format));
       } else {
-        KILN_RETURN_IF_ERROR(images_->Tag(*built, chain, ref).status());
+        KILN_RETURN_IF_ERROR(images_->Tag(image, chain, ref).status());
       }
     }
   }

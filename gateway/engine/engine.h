@@ -83,7 +83,8 @@ class Engine {
  private:
   class EngineBridge;
   Engine() = default;
-  absl::Status Export(const cache::Chain& chain, const BuildRequest& request);
+  absl::Status Export(const cache::Chain& chain, const BuildRequest& request,
+                      const std::string& image_config);
 
   const frontend::Registry* frontends_ = nullptr;
   std::unique_ptr<cache::Cache> cache_;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "sdk/base/status_macros.h"
 #include "sdk/llb/llb.h"
 
 namespace kiln::engine {
@@ -33,7 +34,7 @@ std::string Read(const std::string& path) {
 // the context through the bridge and makes one file per line.
 class ListFrontend : public frontend::Frontend {
  public:
-  absl::StatusOr<pb::Definition> Build(frontend::Bridge& bridge) override {
+  absl::StatusOr<frontend::Result> Build(frontend::Bridge& bridge) override {
     auto ctx = llb::Marshal(llb::Local("context"));
     if (!ctx.ok()) return ctx.status();
     auto ref = bridge.Solve(*ctx);
@@ -45,7 +46,9 @@ class ListFrontend : public frontend::Frontend {
     for (std::string line; std::getline(lines, line);) {
       actions = actions.Mkfile("/" + line, 0644, line + "\n");
     }
-    return llb::Marshal(llb::Scratch().File(actions));
+    frontend::Result result;
+    KILN_ASSIGN_OR_RETURN(result.definition, llb::Marshal(llb::Scratch().File(actions)));
+    return result;
   }
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -52,14 +53,17 @@ struct TempFile {
   std::string path;
 };
 
-// gzip of file `in` (no timestamp in the header) into file `out`.
-absl::Status Gzip(const std::string& in, const std::string& out) {
+// File `in` compressed into file `out` (gzip without a timestamp in its
+// header, so the same tar always gives the same blob).
+absl::Status Compress(const std::string& in, const std::string& out, Compression c) {
   Writer a(archive_write_new());
-  if (archive_write_set_format_raw(a.get()) != ARCHIVE_OK ||
-      archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
-      archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) < ARCHIVE_WARN ||
+  int filter = c == Compression::kZstd ? archive_write_add_filter_zstd(a.get())
+                                       : archive_write_add_filter_gzip(a.get());
+  if (archive_write_set_format_raw(a.get()) != ARCHIVE_OK || filter != ARCHIVE_OK ||
+      (c == Compression::kGzip &&
+       archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) < ARCHIVE_WARN) ||
       archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK) {
-    return ArchiveError(a.get(), "gzip");
+    return ArchiveError(a.get(), "compressing a layer");
   }
   struct archive_entry* e = archive_entry_new();
   archive_entry_set_filetype(e, AE_IFREG);
@@ -71,8 +75,62 @@ absl::Status Gzip(const std::string& in, const std::string& out) {
   while (ok && (src.read(buf, sizeof(buf)) || src.gcount() > 0)) {
     ok = archive_write_data(a.get(), buf, src.gcount()) == src.gcount();
   }
-  if (!ok || archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "gzip");
+  if (!ok || archive_write_close(a.get()) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "compressing a layer");
+  }
   return absl::OkStatus();
+}
+
+std::string Rfc3339(int64_t seconds) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(seconds),
+                          absl::UTCTimeZone());
+}
+
+// The config document: the frontend's (or an empty one) with our rootfs,
+// and history completed for layers the frontend did not describe, as
+// BuildKit's exporter does.
+absl::StatusOr<std::string> ImageConfig(const BuildImageOptions& options,
+                                        const std::vector<std::string>& diff_ids) {
+  nlohmann::json config = nlohmann::json::object();
+  if (!options.config.empty()) {
+    config = nlohmann::json::parse(options.config, nullptr, false);
+    if (!config.is_object()) {
+      return absl::InvalidArgumentError("the frontend's image config is not a JSON object");
+    }
+  }
+  if (!config.contains("architecture")) config["architecture"] = llb::Platform::Host().architecture;
+  if (!config.contains("os")) config["os"] = "linux";
+  if (!config.contains("config") || !config["config"].is_object()) {
+    config["config"] = nlohmann::json::object();
+  }
+  config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
+  nlohmann::json history = config.value("history", nlohmann::json::array());
+  if (!history.is_array()) history = nlohmann::json::array();
+  size_t described = 0;
+  for (nlohmann::json& h : history) {
+    if (!h.is_object()) h = nlohmann::json::object();
+    if (!h.value("empty_layer", false)) ++described;
+  }
+  // More described layers than there are (a frontend's miscount): the
+  // oldest extra entries become empty, so history still lines up.
+  for (size_t i = 0; i < history.size() && described > diff_ids.size(); ++i) {
+    if (!history[i].value("empty_layer", false)) {
+      history[i]["empty_layer"] = true;
+      --described;
+    }
+  }
+  for (size_t i = described; i < diff_ids.size(); ++i) {
+    history.push_back({{"created_by", "kiln build"}, {"comment", "kiln.exporter.image.v0"}});
+  }
+  if (options.epoch.has_value()) {
+    std::string created = Rfc3339(*options.epoch);
+    config["created"] = created;
+    for (nlohmann::json& h : history) h["created"] = created;
+  } else {
+    config.erase("created");
+  }
+  config["history"] = std::move(history);
+  return config.dump();
 }
 
 absl::StatusOr<std::string> FileDigest(const std::string& path) {
@@ -99,50 +157,50 @@ absl::Status AddTarFile(struct archive* a, const std::string& name, const std::s
 
 }  // namespace
 
+absl::StatusOr<Compression> ParseCompression(const std::string& name) {
+  if (name.empty() || name == "gzip") return Compression::kGzip;
+  if (name == "zstd") return Compression::kZstd;
+  if (name == "uncompressed") return Compression::kNone;
+  return absl::InvalidArgumentError(
+      absl::StrCat("compression=", name, ": want gzip, zstd or uncompressed"));
+}
+
 absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& chain,
-                                      std::optional<int64_t> epoch) {
+                                      const BuildImageOptions& options) {
   BuiltImage out;
-  std::vector<std::string> diff_ids, history;
+  std::vector<std::string> diff_ids;
   std::vector<std::pair<std::string, int64_t>> blobs;
   for (const std::string& id : chain) {
-    TempFile tar, gz;
-    if (tar.fd < 0 || gz.fd < 0) return absl::InternalError("cannot create a temporary file");
+    TempFile tar, packed;
+    if (tar.fd < 0 || packed.fd < 0) return absl::InternalError("cannot create a temporary file");
     exporter::TarOptions tar_options;
     tar_options.oci_whiteouts = true;
     // Image layers clamp newer times to the epoch, as BuildKit's image
     // exporter does.
-    if (epoch.has_value()) {
-      tar_options.source_date_epoch = exporter::Epoch{*epoch, exporter::EpochMode::kClampNewer};
+    if (options.epoch.has_value()) {
+      tar_options.source_date_epoch =
+          exporter::Epoch{*options.epoch, exporter::EpochMode::kClampNewer};
     }
     KILN_RETURN_IF_ERROR(
         exporter::ExportTarToFd(cache->snapshotter()->LayerDir(id), tar.fd, tar_options));
     KILN_ASSIGN_OR_RETURN(std::string diff_id, FileDigest(tar.path));
-    KILN_RETURN_IF_ERROR(Gzip(tar.path, gz.path));
-    KILN_ASSIGN_OR_RETURN(auto blob, StoreFile(cache->content(), gz.path));
-    diff_ids.push_back(JsonQuote(diff_id));
-    history.push_back("{\"created_by\":\"kiln build\"}");
+    std::string blob_path = tar.path;
+    if (options.compression != Compression::kNone) {
+      KILN_RETURN_IF_ERROR(Compress(tar.path, packed.path, options.compression));
+      blob_path = packed.path;
+    }
+    KILN_ASSIGN_OR_RETURN(auto blob, StoreFile(cache->content(), blob_path));
+    diff_ids.push_back(diff_id);
     out.layers.push_back(blob.first);
-    out.media_types.push_back(LayerMediaType(Compression::kGzip));
+    out.media_types.push_back(LayerMediaType(options.compression));
     blobs.push_back(blob);
   }
-  std::string created = epoch.has_value()
-                            ? absl::StrCat("\"created\":",
-                                           JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                                                      absl::FromUnixSeconds(*epoch),
-                                                                      absl::UTCTimeZone())),
-                                           ",")
-                            : "";
-  std::string config =
-      absl::StrCat("{\"architecture\":", JsonQuote(llb::Platform::Host().architecture),
-                   ",\"config\":{},", created, "\"history\":[", absl::StrJoin(history, ","),
-                   "],\"os\":\"linux\",\"rootfs\":{\"diff_ids\":[", absl::StrJoin(diff_ids, ","),
-                   "],\"type\":\"layers\"}}");
+  KILN_ASSIGN_OR_RETURN(std::string config, ImageConfig(options, diff_ids));
   KILN_ASSIGN_OR_RETURN(out.config, cache->content()->Put(config));
   std::string layers;
   for (size_t i = 0; i < blobs.size(); ++i) {
-    absl::StrAppend(
-        &layers, i ? "," : "",
-        Descriptor(LayerMediaType(Compression::kGzip), blobs[i].first, blobs[i].second));
+    absl::StrAppend(&layers, i ? "," : "",
+                    Descriptor(out.media_types[i], blobs[i].first, blobs[i].second));
   }
   std::string manifest = absl::StrCat(
       "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","

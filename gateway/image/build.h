@@ -1,7 +1,7 @@
-// Images from build results: each layer of a result's chain becomes a gzip
-// tar blob (overlay deletions written as OCI `.wh.` whiteouts, opaque
-// directories as `.wh..wh..opq`), with an OCI config listing their diff IDs
-// and a manifest, all in the content store.
+// Images from build results: each layer of a result's chain becomes a tar
+// blob (gzip by default, or zstd or uncompressed) (overlay deletions written as OCI `.wh.`
+// whiteouts, opaque directories as `.wh..wh..opq`), with an OCI config listing their diff IDs and a
+// manifest, all in the content store.
 //
 // With an epoch (SOURCE_DATE_EPOCH), timestamps newer than it are clamped to
 // it, as BuildKit's image exporter does, and the config's `created` is the
@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/cache/cache.h"
+#include "gateway/image/layer/layer.h"
 
 namespace kiln::image {
 
@@ -26,8 +27,22 @@ struct BuiltImage {
   std::vector<std::string> media_types;
 };
 
+struct BuildImageOptions {
+  std::optional<int64_t> epoch;  // SOURCE_DATE_EPOCH
+  // The image config a frontend supplied (Env, Cmd, ..., history with
+  // empty_layer marks), or empty for a bare config. Its rootfs is replaced;
+  // history entries are added for layers it does not account for, as
+  // BuildKit's exporter does.
+  std::string config;
+  Compression compression = Compression::kGzip;
+};
+
 absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& chain,
-                                      std::optional<int64_t> epoch);
+                                      const BuildImageOptions& options);
+
+// "gzip" (default), "zstd" or "uncompressed" (the oci output's
+// compression= option); InvalidArgument naming the value otherwise.
+absl::StatusOr<Compression> ParseCompression(const std::string& name);
 
 enum class ArchiveFormat {
   kOciLayout,   // oci-layout, index.json, blobs/sha256/...

@@ -153,9 +153,28 @@ absl::StatusOr<cache::Chain> DiskStore::Unpack(const Record& r) {
   return chain;
 }
 
+absl::StatusOr<DiskStore::Record> DiskStore::FindRecord(const std::string& ref) const {
+  size_t at = ref.find('@');
+  std::string name = ref.substr(0, at);
+  absl::StatusOr<Record> r = ReadRecord(RecordPath(name));
+  if (absl::IsNotFound(r.status())) return ImageNotFound(name);
+  KILN_RETURN_IF_ERROR(r.status());
+  if (at != std::string::npos && r->manifest != ref.substr(at + 1)) {
+    return absl::NotFoundError(absl::StrCat("image ", name, " is ", r->manifest, ", not ",
+                                            ref.substr(at + 1),
+                                            " as the build asked; import that image again"));
+  }
+  return r;
+}
+
+absl::StatusOr<ImageConfigInfo> DiskStore::ResolveConfig(const std::string& ref) {
+  KILN_ASSIGN_OR_RETURN(Record r, FindRecord(ref));
+  KILN_ASSIGN_OR_RETURN(std::string config, cache_->content()->Get(r.config));
+  return ImageConfigInfo{r.ref, r.manifest, std::move(config)};
+}
+
 absl::StatusOr<Image> DiskStore::Resolve(const std::string& ref) {
-  absl::StatusOr<Record> r = ReadRecord(RecordPath(ref));
-  if (absl::IsNotFound(r.status())) return ImageNotFound(ref);
+  absl::StatusOr<Record> r = FindRecord(ref);
   KILN_RETURN_IF_ERROR(r.status());
   absl::MutexLock lock(&mu_);
   KILN_ASSIGN_OR_RETURN(cache::Chain chain, Unpack(*r));

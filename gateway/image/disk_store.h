@@ -23,6 +23,13 @@
 
 namespace kiln::image {
 
+// An image's config without its filesystem (what frontends resolve).
+struct ImageConfigInfo {
+  std::string ref;
+  std::string digest;  // manifest
+  std::string config;  // JSON
+};
+
 struct ImageInfo {
   std::string ref;
   std::string digest;  // manifest
@@ -46,7 +53,11 @@ class DiskStore : public Store {
   // that does not match DataLoss); nothing is recorded on error.
   absl::StatusOr<Image> ImportArchive(const std::string& archive, const std::string& ref);
 
+  // `ref` may pin a digest ("name:tag@sha256:..."): the image named must
+  // have that manifest digest, else NotFound saying the name has moved.
   absl::StatusOr<Image> Resolve(const std::string& ref) override;
+  // As Resolve, without unpacking the layers. Errors as Resolve.
+  absl::StatusOr<ImageConfigInfo> ResolveConfig(const std::string& ref);
   absl::StatusOr<std::vector<ImageInfo>> List();
   // NotFound naming the reference when there is no such image.
   absl::Status Remove(const std::string& ref);
@@ -72,6 +83,8 @@ class DiskStore : public Store {
   std::string RecordPath(const std::string& ref) const;
   absl::Status WriteRecord(const Record& r);
   absl::StatusOr<Record> ReadRecord(const std::string& path) const;
+  // The record `ref` (optionally @digest-pinned) names; errors as Resolve.
+  absl::StatusOr<Record> FindRecord(const std::string& ref) const;
   // Stores and unpacks the layers (checking diff IDs), writes the manifest
   // and names the image.
   absl::StatusOr<Image> AddImage(const std::string& ref, const std::string& config,

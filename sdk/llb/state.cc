@@ -110,6 +110,12 @@ State::State() : meta_(llb_internal::DefaultMeta()) {}
 
 bool State::IsScratch() const { return node_ == nullptr; }
 
+State State::WithFilesystem(const State& fs) const {
+  State s = fs;
+  s.meta_ = meta_;
+  return s;
+}
+
 State State::AddEnv(std::string_view key, std::string_view value) const {
   return EditMeta(*this, [&](StateMeta& m) { m.SetEnv(std::string(key), std::string(value)); });
 }

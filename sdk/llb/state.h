@@ -82,6 +82,9 @@ class State {
   // Runs a command in a container whose root filesystem is this state; see
   // "sdk/llb/exec.h".
   ExecState Run(const RunOptions& options) const;
+  // `fs`'s filesystem with this state's process settings (Go llb's
+  // WithOutput); e.g. the result of a Merge that should keep the env.
+  State WithFilesystem(const State& fs) const;
   // Applies a chain of file actions in one FileOp; see "sdk/llb/file.h".
   State File(const FileAction& action, const OpOptions& options = {}) const;
 

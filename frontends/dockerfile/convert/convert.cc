@@ -1,0 +1,494 @@
+// Stages, global ARGs, reachability and base images: the frame the
+// instructions of dispatch.cc and run_copy.cc are dispatched in.
+#include "frontends/dockerfile/convert/convert.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "frontends/dockerfile/convert/internal.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::dockerfile {
+namespace convert_internal {
+namespace {
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+const std::vector<std::string>& InstructionNames() {
+  static const std::vector<std::string> kNames = {
+      "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
+      "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+      "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR"};
+  return kNames;
+}
+
+bool IsValidStageName(const std::string& n) {
+  if (n.empty() || !(n[0] >= 'a' && n[0] <= 'z')) return false;
+  for (char c : n) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string PlatformString(const llb::Platform& p) {
+  return absl::StrCat(p.os, "/", p.architecture, p.variant.empty() ? "" : "/", p.variant);
+}
+
+}  // namespace
+
+absl::Status Converter::Wrap(const absl::Status& st, int line) const {
+  if (st.ok()) return st;
+  std::string msg(st.message());
+  if (absl::StartsWith(msg, options_.filename + ":")) return st;  // already placed
+  std::vector<absl::string_view> lines =
+      absl::StrSplit(absl::string_view(text_.data(), text_.size()), '\n');
+  std::string shown;
+  if (line >= 1 && line <= static_cast<int>(lines.size())) {
+    shown = absl::StrCat("\n  ", line, " | ", lines[line - 1]);
+  }
+  return absl::Status(st.code(), absl::StrCat(options_.filename, ":", line, ": ", msg, shown));
+}
+
+std::string Converter::Warn(int line, const std::string& msg) const {
+  return absl::StrCat(options_.filename, ":", line, ": ", msg);
+}
+
+absl::Status Converter::ParseStages() {
+  for (const Node& n : ast_.ast.children) {
+    std::string cmd = absl::AsciiStrToUpper(n.value);
+    const std::vector<std::string>& names = InstructionNames();
+    if (std::find(names.begin(), names.end(), cmd) == names.end()) {
+      std::string hint = Suggest(cmd, names);
+      return Wrap(absl::InvalidArgumentError(absl::StrCat(
+                      "unknown instruction: ", n.value,
+                      hint.empty() ? "" : absl::StrCat(" (did you mean ", hint, "?)"))),
+                  n.start_line);
+    }
+    if (cmd == "FROM") {
+      std::vector<std::string> args = Args(n);
+      auto stage = std::make_unique<Stage>();
+      stage->index = static_cast<int>(stages_.size());
+      stage->from = &n;
+      if (args.size() == 3 && absl::EqualsIgnoreCase(args[1], "as")) {
+        stage->name = absl::AsciiStrToLower(args[2]);
+        if (!IsValidStageName(stage->name)) {
+          return Wrap(absl::InvalidArgumentError(
+                          absl::StrCat("invalid name for build stage: \"", args[2],
+                                       "\", name can't start with a number or contain symbols")),
+                      n.start_line);
+        }
+        if (args[2] != stage->name) {
+          warnings_.push_back(Warn(n.start_line, absl::StrCat("StageNameCasing: Stage name '",
+                                                              args[2], "' should be lowercase")));
+        }
+        for (const auto& other : stages_) {
+          if (other->name == stage->name) {
+            return Wrap(absl::InvalidArgumentError(
+                            absl::StrCat("duplicate stage name \"", stage->name, "\"")),
+                        n.start_line);
+          }
+        }
+      } else if (args.size() != 1) {
+        return Wrap(absl::InvalidArgumentError("FROM requires either one or three arguments"),
+                    n.start_line);
+      }
+      absl::StatusOr<Flags> f = Flags::Parse(n.flags, {"platform"});
+      if (!f.ok()) return Wrap(f.status(), n.start_line);
+      stage->platform_flag = f->Get("platform");
+      stage->base_name = args[0];
+      stages_.push_back(std::move(stage));
+    } else if (stages_.empty()) {
+      if (cmd != "ARG") {
+        return Wrap(
+            absl::InvalidArgumentError(absl::StrCat("no build stage in current context: ", cmd,
+                                                    " comes before the first FROM (only ARG may)")),
+            n.start_line);
+      }
+      meta_args_.push_back(&n);
+    } else {
+      stages_.back()->commands.push_back(&n);
+    }
+  }
+  if (stages_.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options_.filename, ": dockerfile contains no stages to build"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Converter::MetaArgs() {
+  llb::Platform p = options_.platform.Normalized();
+  std::string target = options_.target;
+  if (target.empty()) target = stages_.back()->name;
+  if (target.empty()) target = "default";
+  const std::pair<const char*, std::string> defaults[] = {{"BUILDPLATFORM", PlatformString(p)},
+                                                          {"BUILDOS", p.os},
+                                                          {"BUILDOSVERSION", p.os_version},
+                                                          {"BUILDARCH", p.architecture},
+                                                          {"BUILDVARIANT", p.variant},
+                                                          {"TARGETPLATFORM", PlatformString(p)},
+                                                          {"TARGETOS", p.os},
+                                                          {"TARGETOSVERSION", p.os_version},
+                                                          {"TARGETARCH", p.architecture},
+                                                          {"TARGETVARIANT", p.variant},
+                                                          {"TARGETSTAGE", target}};
+  auto set = [&](const std::string& k, const std::string& v) {
+    for (auto& kv : global_args_) {
+      if (kv.first == k) {
+        kv.second = v;
+        return;
+      }
+    }
+    global_args_.emplace_back(k, v);
+  };
+  for (const auto& [k, v] : defaults) {
+    auto o = options_.build_args.find(k);
+    set(k, o != options_.build_args.end() ? o->second : v);
+  }
+  for (const Node* n : meta_args_) {
+    for (const std::string& arg : Args(*n)) {
+      size_t eq = arg.find('=');
+      std::string key = arg.substr(0, eq);
+      if (key.empty()) {
+        return Wrap(absl::InvalidArgumentError("ARG names can not be blank"), n->start_line);
+      }
+      auto given = options_.build_args.find(key);
+      if (given != options_.build_args.end()) {
+        set(key, given->second);
+      } else if (eq != std::string::npos) {
+        shell::Env env;
+        for (const auto& [k, v] : global_args_) env.Set(k, v);
+        absl::StatusOr<std::string> v = lex_.ProcessWord(arg.substr(eq + 1), env);
+        if (!v.ok()) return Wrap(v.status(), n->start_line);
+        set(key, *v);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Stage*> Converter::StageByName(const std::string& name) {
+  std::string l = absl::AsciiStrToLower(name);
+  for (const auto& s : stages_) {
+    if (!s->name.empty() && s->name == l && s->from != nullptr) return s.get();
+  }
+  return absl::NotFoundError(name);
+}
+
+absl::StatusOr<Stage*> Converter::SourceStage(const std::string& from, int line) {
+  int index;
+  if (absl::SimpleAtoi(from, &index)) {
+    if (index < 0 || index >= static_cast<int>(stages_.size()) || stages_[index]->from == nullptr) {
+      return Wrap(absl::InvalidArgumentError(absl::StrCat("invalid stage index ", from)), line);
+    }
+    return stages_[index].get();
+  }
+  absl::StatusOr<Stage*> named = StageByName(from);
+  if (named.ok()) return *named;
+  for (const auto& s : stages_) {  // a stand-in made before
+    if (s->from == nullptr && s->base_name == from) return s.get();
+  }
+  auto stage = std::make_unique<Stage>();
+  stage->index = static_cast<int>(stages_.size());
+  stage->base_name = from;
+  stage->steps = 0;
+  stages_.push_back(std::move(stage));
+  return stages_.back().get();
+}
+
+absl::Status Converter::MarkReachable(Stage& s) {
+  if (s.reachable) return absl::OkStatus();
+  s.reachable = true;
+  if (s.from == nullptr) return absl::OkStatus();  // an image stand-in
+  if (options_.named_contexts.count(s.name) && !s.name.empty()) return absl::OkStatus();
+  absl::StatusOr<Stage*> base = StageByName(s.base_name);
+  if (base.ok() && (*base)->index < s.index) {
+    s.base = *base;
+    KILN_RETURN_IF_ERROR(MarkReachable(**base));
+  }
+  for (const Node* n : s.commands) {
+    std::string cmd = absl::AsciiStrToUpper(n->value);
+    if (cmd != "COPY" && cmd != "RUN") continue;
+    absl::StatusOr<Flags> f =
+        cmd == "COPY"
+            ? Flags::Parse(n->flags, {"chown", "chmod", "from", "link?", "parents?", "exclude*"})
+            : Flags::Parse(n->flags, {"mount*", "network", "security"});
+    if (!f.ok()) return Wrap(f.status(), n->start_line);
+    std::vector<std::string> froms;
+    if (cmd == "COPY" && f->Has("from")) froms.push_back(f->Get("from"));
+    for (const std::string& m : f->All("mount")) {
+      for (absl::string_view field : absl::StrSplit(m, ',')) {
+        if (absl::StartsWith(absl::AsciiStrToLower(field), "from=")) {
+          froms.push_back(std::string(field.substr(5)));
+        }
+      }
+    }
+    for (const std::string& from : froms) {
+      if (from.find('$') != std::string::npos) {
+        return Wrap(absl::InvalidArgumentError(
+                        "variable expansion is not supported for --from, define a new stage "
+                        "with FROM using ARG from global scope as a workaround"),
+                    n->start_line);
+      }
+      KILN_ASSIGN_OR_RETURN(Stage * src, SourceStage(from, n->start_line));
+      if (src == &s || (src->from != nullptr && src->index > s.index)) {
+        return Wrap(absl::InvalidArgumentError(absl::StrCat("cannot copy from stage \"", from,
+                                                            "\", it needs to be defined before "
+                                                            "current stage")),
+                    n->start_line);
+      }
+      KILN_RETURN_IF_ERROR(MarkReachable(*src));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Converter::LoadNamedContext(const std::string& name, Stage& s) {
+  std::string key = name;
+  auto it = options_.named_contexts.find(key);
+  if (it == options_.named_contexts.end()) {
+    // Image names match in their familiar form too (busybox for
+    // docker.io/library/busybox:latest).
+    absl::StatusOr<std::string> norm = llb::NormalizeImageRef(name);
+    if (!norm.ok()) return false;
+    std::string familiar = *norm;
+    for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
+      if (absl::StartsWith(familiar, prefix)) {
+        familiar = familiar.substr(strlen(prefix));
+        break;
+      }
+    }
+    if (absl::EndsWith(familiar, ":latest")) familiar.resize(familiar.size() - 7);
+    it = options_.named_contexts.find(familiar);
+    if (it == options_.named_contexts.end()) return false;
+  }
+  const std::string& v = it->second;
+  if (absl::StartsWith(v, "docker-image://")) {
+    KILN_RETURN_IF_ERROR(LoadImage(v.substr(strlen("docker-image://")), s, 0));
+  } else if (absl::StartsWith(v, "local:")) {
+    llb::LocalOptions lo;
+    lo.op.custom_name = absl::StrCat("[context ", name, "] load from client");
+    s.state = llb::Local(v.substr(6), lo);
+    s.image = Json::object();
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("named context ", name, "=", v, ": want docker-image://REF or local:NAME"));
+  }
+  s.is_named_context = true;
+  return true;
+}
+
+absl::Status Converter::LoadImage(const std::string& ref, Stage& s, int line) {
+  if (!options_.resolve_image) {
+    return absl::FailedPreconditionError("no image resolver to look up " + ref);
+  }
+  absl::StatusOr<frontend::ResolvedImage> img = options_.resolve_image(ref);
+  if (!img.ok()) return Wrap(img.status(), line);
+  Json config = Json::parse(img->config, nullptr, false);
+  if (!config.is_object()) {
+    return Wrap(absl::InvalidArgumentError(absl::StrCat("image ", ref, ": config is not JSON")),
+                line);
+  }
+  config.erase("created");
+  s.image = config;
+  bool scratch = true;
+  if (config.contains("rootfs") && config["rootfs"].is_object() &&
+      config["rootfs"].value("diff_ids", Json::array()).size() > 0) {
+    scratch = false;
+  }
+  if (scratch) {
+    s.state = llb::Scratch();
+  } else {
+    llb::ImageOptions io;
+    io.platform = options_.platform;
+    io.op.custom_name = absl::StrCat("[internal] load ", img->ref);
+    s.state = llb::Image(img->digest.empty() ? img->ref : img->ref + "@" + img->digest, io);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Converter::ResolveBase(Stage& s) {
+  int line = s.from != nullptr ? s.from->start_line : 0;
+  if (s.from == nullptr) {  // an image named by COPY --from / --mount from=
+    KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.base_name, s));
+    if (!named) KILN_RETURN_IF_ERROR(LoadImage(s.base_name, s, 0));
+    return absl::OkStatus();
+  }
+  if (!s.name.empty()) {
+    KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.name, s));
+    if (named) return absl::OkStatus();
+  }
+  if (s.base != nullptr) {
+    s.state = s.base->state;
+    s.image = s.base->image;
+    s.args = s.base->args;
+    return absl::OkStatus();
+  }
+  if (s.base_name == "scratch") {
+    s.state = llb::Scratch();
+    s.image = Json::object();
+    return absl::OkStatus();
+  }
+  KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.base_name, s));
+  if (named) return absl::OkStatus();
+  return LoadImage(s.base_name, s, line);
+}
+
+absl::Status Converter::DispatchStage(Stage& s) {
+  KILN_RETURN_IF_ERROR(ResolveBase(s));
+  s.dispatched = true;
+  if (s.is_named_context || s.from == nullptr) return absl::OkStatus();
+  Json& config = s.image["config"];
+  if (!config.is_object()) config = Json::object();
+  Json& env = config["Env"];
+  if (!env.is_array()) env = Json::array();
+  bool has_path = false;
+  for (const Json& e : env) {
+    if (e.is_string() && absl::StartsWith(e.get<std::string>(), "PATH=")) has_path = true;
+  }
+  if (!has_path) env.push_back(absl::StrCat("PATH=", kDefaultPath));
+  if (s.base == nullptr) {
+    for (const Json& e : env) {
+      if (!e.is_string()) continue;
+      std::string kv = e.get<std::string>();
+      size_t eq = kv.find('=');
+      s.state = s.state.AddEnv(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+    std::string wd = config.value("WorkingDir", "");
+    if (!wd.empty()) KILN_RETURN_IF_ERROR(Workdir(s, wd, nullptr));
+    std::string user = config.value("User", "");
+    if (!user.empty()) s.state = s.state.User(user);
+    s.state = s.state.WithPlatform(options_.platform);
+  }
+  KILN_RETURN_IF_ERROR(Triggers(s));
+  for (const Node* n : s.commands) {
+    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, *n, false), n->start_line));
+  }
+  return absl::OkStatus();
+}
+
+// ONBUILD triggers of an image the stage starts from run first, then leave
+// the config.
+absl::Status Converter::Triggers(Stage& s) {
+  Json& config = s.image["config"];
+  if (!config.contains("OnBuild") || !config["OnBuild"].is_array()) return absl::OkStatus();
+  Json triggers = config["OnBuild"];
+  config.erase("OnBuild");
+  for (const Json& t : triggers) {
+    if (!t.is_string()) continue;
+    std::string expr = t.get<std::string>();
+    absl::StatusOr<Result> parsed = Parse(expr);
+    if (!parsed.ok() || parsed->ast.children.size() != 1) {
+      return Wrap(absl::InvalidArgumentError(
+                      absl::StrCat("invalid ONBUILD trigger \"", expr, "\" in the base image")),
+                  s.from->start_line);
+    }
+    std::string cmd = absl::AsciiStrToUpper(parsed->ast.children[0].value);
+    if (cmd == "ONBUILD" || cmd == "FROM" || cmd == "MAINTAINER") {
+      return Wrap(
+          absl::InvalidArgumentError(absl::StrCat(cmd, " isn't allowed as an ONBUILD trigger")),
+          s.from->start_line);
+    }
+    trigger_asts_.push_back(std::make_unique<Result>(std::move(*parsed)));
+    Node& n = trigger_asts_.back()->ast.children[0];
+    n.start_line = n.end_line = s.from->start_line;
+    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, n, true), s.from->start_line));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Converted> Converter::Run() {
+  absl::StatusOr<Result> parsed = Parse(text_);
+  if (!parsed.ok()) {
+    std::string msg(parsed.status().message());
+    if (options_.filename != "Dockerfile" && absl::StartsWith(msg, "Dockerfile:")) {
+      msg = options_.filename + msg.substr(strlen("Dockerfile"));
+    }
+    return absl::Status(parsed.status().code(), msg);
+  }
+  ast_ = std::move(*parsed);
+  lex_ = shell::Lex(ast_.escape_token);
+  for (const Warning& w : ast_.warnings) warnings_.push_back(Warn(w.line, w.short_text));
+  auto sm = std::make_shared<llb::SourceMap>();
+  sm->filename = options_.filename;
+  sm->language = "Dockerfile";
+  sm->data = std::string(text_);
+  source_map_ = sm;
+  KILN_RETURN_IF_ERROR(ParseStages());
+  KILN_RETURN_IF_ERROR(MetaArgs());
+  shell::Env globals;
+  for (const auto& [k, v] : global_args_) globals.Set(k, v);
+  for (const auto& st : stages_) {
+    absl::StatusOr<std::string> name = lex_.ProcessWord(st->base_name, globals);
+    if (!name.ok()) return Wrap(name.status(), st->from->start_line);
+    if (name->empty()) {
+      return Wrap(absl::InvalidArgumentError(
+                      absl::StrCat("base name (", st->base_name, ") should not be blank")),
+                  st->from->start_line);
+    }
+    st->base_name = *name;
+  }
+  Stage* target = stages_.back().get();
+  if (!options_.target.empty()) {
+    absl::StatusOr<Stage*> t = StageByName(options_.target);
+    if (!t.ok()) {
+      std::vector<std::string> names;
+      for (const auto& s : stages_) {
+        if (!s->name.empty()) names.push_back(s->name);
+      }
+      std::string hint = Suggest(options_.target, names);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target stage \"", options_.target, "\" could not be found in ", options_.filename,
+          hint.empty() ? "" : absl::StrCat(" (did you mean ", hint, "?)")));
+    }
+    target = *t;
+  }
+  KILN_RETURN_IF_ERROR(MarkReachable(*target));
+  for (const auto& s : stages_) {
+    if (!s->reachable || s->from == nullptr) continue;
+    // Numbered as BuildKit numbers them: FROM an image, then each RUN,
+    // COPY, ADD and WORKDIR.
+    bool from_image = s->base_name != "scratch" && !StageByName(s->base_name).ok();
+    s->step = from_image ? 1 : 0;
+    s->steps = s->step;
+    for (const Node* n : s->commands) {
+      std::string c = absl::AsciiStrToUpper(n->value);
+      if (c == "RUN" || c == "COPY" || c == "ADD" || c == "WORKDIR") ++s->steps;
+    }
+  }
+  // Stand-ins for images come first: they are resolved, never dispatched.
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    Stage& s = *stages_[i];
+    if (s.reachable && s.from == nullptr && !s.dispatched) KILN_RETURN_IF_ERROR(DispatchStage(s));
+  }
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    Stage& s = *stages_[i];
+    if (s.reachable && s.from != nullptr) KILN_RETURN_IF_ERROR(DispatchStage(s));
+  }
+  Json image = target->image;
+  if (!image.is_object()) image = Json::object();
+  image["architecture"] = options_.platform.Normalized().architecture;
+  image["os"] = options_.platform.Normalized().os;
+  if (!options_.platform.Normalized().variant.empty()) {
+    image["variant"] = options_.platform.Normalized().variant;
+  }
+  Converted out;
+  out.state = target->state;
+  out.image_config = image.dump();
+  out.warnings = warnings_;
+  return out;
+}
+
+}  // namespace convert_internal
+
+absl::StatusOr<Converted> Convert(std::string_view dockerfile, const ConvertOptions& options) {
+  convert_internal::Converter c(dockerfile, options);
+  return c.Run();
+}
+
+}  // namespace kiln::dockerfile

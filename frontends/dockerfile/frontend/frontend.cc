@@ -1,0 +1,135 @@
+#include "frontends/dockerfile/frontend/frontend.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "frontends/dockerfile/convert/convert.h"
+#include "frontends/dockerfile/parser/parser.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/llb/llb.h"
+
+namespace kiln::dockerfile {
+namespace {
+
+std::string Option(const std::map<std::string, std::string>& o, const std::string& k,
+                   const std::string& def = "") {
+  auto it = o.find(k);
+  return it == o.end() ? def : it->second;
+}
+
+// The bytes of `path` in local source `local`, or NotFound.
+absl::StatusOr<std::string> ReadLocal(frontend::Bridge& bridge, const std::string& local,
+                                      const std::string& path) {
+  llb::LocalOptions lo;
+  lo.include_patterns = {path};
+  lo.shared_key_hint = local;
+  lo.op.custom_name = absl::StrCat("[internal] load ", path);
+  KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(llb::Local(local, lo)));
+  KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(def));
+  return bridge.ReadFile(ref, path);
+}
+
+class DockerfileFrontend : public frontend::Frontend {
+ public:
+  absl::StatusOr<frontend::Result> Build(frontend::Bridge& bridge) override {
+    const auto& opts = bridge.Options();
+    std::string filename = Option(opts, "filename", "Dockerfile");
+    absl::StatusOr<std::string> text = ReadLocal(bridge, "dockerfile", filename);
+    if (absl::IsNotFound(text.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("cannot read ", filename,
+                       ": there is no such file in the Dockerfile's directory "
+                       "(name another with -f FILE)"));
+    }
+    KILN_RETURN_IF_ERROR(text.status());
+
+    std::string syntax = Option(opts, "build-arg:BUILDKIT_SYNTAX");
+    if (syntax.empty()) {
+      if (auto d = DetectSyntax(*text)) syntax = d->ref;
+    }
+    std::string note;
+    KILN_RETURN_IF_ERROR(CheckSyntax(syntax, &note));
+    if (!note.empty()) bridge.Warn(note);
+
+    ConvertOptions co;
+    co.filename = filename;
+    co.target = Option(opts, "target");
+    for (const auto& [k, v] : opts) {
+      if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
+      if (absl::StartsWith(k, "context:")) co.named_contexts[k.substr(8)] = v;
+    }
+    absl::StatusOr<std::string> ignore =
+        ReadLocal(bridge, "dockerfile", filename + ".dockerignore");
+    if (absl::IsNotFound(ignore.status())) ignore = ReadLocal(bridge, "context", ".dockerignore");
+    if (ignore.ok()) {
+      co.context_excludes = ParseDockerignore(*ignore);
+    } else if (!absl::IsNotFound(ignore.status())) {
+      return ignore.status();
+    }
+    co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
+    KILN_ASSIGN_OR_RETURN(Converted out, Convert(*text, co));
+    for (const std::string& w : out.warnings) bridge.Warn(w);
+    frontend::Result result;
+    KILN_ASSIGN_OR_RETURN(result.definition, llb::Marshal(out.state));
+    result.metadata[frontend::kImageConfigKey] = out.image_config;
+    return result;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<frontend::Frontend> NewFrontend() { return std::make_unique<DockerfileFrontend>(); }
+
+std::vector<std::string> ParseDockerignore(std::string_view text) {
+  std::vector<std::string> out;
+  for (absl::string_view raw : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    std::string p(absl::StripAsciiWhitespace(raw));
+    if (p.empty() || p[0] == '#') continue;
+    bool invert = p[0] == '!';
+    if (invert) p = std::string(absl::StripAsciiWhitespace(p.substr(1)));
+    if (!p.empty()) {
+      // filepath.Clean, then drop a leading "/".
+      bool rooted = p[0] == '/';
+      std::vector<std::string> parts;
+      for (absl::string_view seg : absl::StrSplit(p, '/')) {
+        if (seg.empty() || seg == ".") continue;
+        if (seg == ".." && !parts.empty() && parts.back() != "..") {
+          parts.pop_back();
+        } else if (seg != ".." || !rooted) {
+          parts.push_back(std::string(seg));
+        }
+      }
+      p = absl::StrJoin(parts, "/");
+      if (p.empty()) p = rooted ? "/" : ".";
+    }
+    out.push_back(invert ? "!" + p : p);
+  }
+  return out;
+}
+
+absl::Status CheckSyntax(const std::string& syntax, std::string* served_note) {
+  served_note->clear();
+  if (syntax.empty() || syntax == kFrontendName) return absl::OkStatus();
+  std::string name = syntax;
+  for (const char* prefix : {"docker.io/", "index.docker.io/"}) {
+    if (absl::StartsWith(name, prefix)) name = name.substr(strlen(prefix));
+  }
+  std::string repo = name.substr(0, name.find_first_of(":@"));
+  if (repo == "docker/dockerfile" || repo == "docker/dockerfile-upstream") {
+    *served_note = absl::StrCat("# syntax=", syntax, " is served by kiln's built-in ",
+                                kFrontendName, " frontend");
+    return absl::OkStatus();
+  }
+  if (syntax == "yaml.v0" || syntax == "lua.v0") {
+    return absl::UnimplementedError(absl::StrCat(
+        "# syntax=", syntax, " names a built-in frontend that this kiln does not have yet"));
+  }
+  return absl::UnimplementedError(
+      absl::StrCat("# syntax=", syntax,
+                   " names a frontend image; kiln cannot run frontend images yet "
+                   "(they come with the gateway). Remove the line or use docker/dockerfile:1"));
+}
+
+}  // namespace kiln::dockerfile

@@ -1,0 +1,40 @@
+// dockerfile.v0: the built-in Dockerfile frontend on the SDK's Bridge.
+//
+// It reads the Dockerfile (the "filename" option, default "Dockerfile")
+// from the "dockerfile" local source, and `<Dockerfile>.dockerignore` from
+// there or `.dockerignore` from the context; honours `# syntax=` (and the
+// BUILDKIT_SYNTAX build arg); converts with frontends/dockerfile/convert;
+// and returns the definition with the image config as result metadata.
+//
+// Options read: filename, target, build-arg:NAME, context:NAME
+// (docker-image://REF or local:NAME).
+#ifndef KILN_FRONTENDS_DOCKERFILE_FRONTEND_FRONTEND_H_
+#define KILN_FRONTENDS_DOCKERFILE_FRONTEND_FRONTEND_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sdk/frontend/frontend.h"
+
+namespace kiln::dockerfile {
+
+inline constexpr char kFrontendName[] = "dockerfile.v0";
+
+std::unique_ptr<frontend::Frontend> NewFrontend();
+
+// The exclude patterns of a .dockerignore file, cleaned as BuildKit's
+// ignorefile.ReadAll cleans them (comments and blank lines dropped, paths
+// cleaned, a leading "/" removed, "!" kept).
+std::vector<std::string> ParseDockerignore(std::string_view text);
+
+// What a `# syntax=` value asks for: nullopt-like empty string when the
+// built-in dockerfile.v0 serves it, else an error naming what is missing.
+// `served_note` is set to a line for progress when an image name
+// (docker/dockerfile:1) is served by the built-in frontend.
+absl::Status CheckSyntax(const std::string& syntax, std::string* served_note);
+
+}  // namespace kiln::dockerfile
+
+#endif  // KILN_FRONTENDS_DOCKERFILE_FRONTEND_FRONTEND_H_

@@ -1,0 +1,69 @@
+// The frontend API: what a build language implementation (a Dockerfile,
+// YAML or Lua frontend, or an in-house DSL) sees of the engine.
+//
+// A frontend turns a build definition into LLB. It reaches the build only
+// through a Bridge, whose calls mirror BuildKit's LLBBridge gateway API:
+// read the build's options, solve a definition (for example to read the
+// Dockerfile out of the client's context), read a file of a solved result,
+// and resolve an image's config. Built-in frontends get the engine's Bridge
+// in-process; frontend images will get the same calls over gRPC.
+//
+// A Frontend object serves one build, from one thread. Bridge methods may be
+// called from any thread the frontend uses.
+#ifndef KILN_SDK_FRONTEND_FRONTEND_H_
+#define KILN_SDK_FRONTEND_FRONTEND_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/llb/ops.pb.h"
+
+namespace kiln::frontend {
+
+// Result metadata keys, as BuildKit's exporters read them.
+inline constexpr char kImageConfigKey[] = "containerimage.config";
+
+// An image as ResolveImageConfig finds it.
+struct ResolvedImage {
+  std::string ref;     // normalized: docker.io/library/busybox:latest
+  std::string digest;  // manifest digest, "sha256:..."
+  std::string config;  // the image config JSON, as stored
+};
+
+class Bridge {
+ public:
+  virtual ~Bridge() = default;
+  // The build's options: --opt K=V as given, build args as "build-arg:K",
+  // the target as "target", the definition file as "filename", named
+  // contexts as "context:NAME".
+  virtual const std::map<std::string, std::string>& Options() const = 0;
+  // Solves `def` now and returns a reference to its result for ReadFile.
+  virtual absl::StatusOr<std::string> Solve(const pb::Definition& def) = 0;
+  // The bytes of `path` in a solved result. NotFound naming the path.
+  virtual absl::StatusOr<std::string> ReadFile(const std::string& ref, const std::string& path) = 0;
+  // The config of image `ref` (any Docker reference form). NotFound naming
+  // the reference and saying how to get the image.
+  virtual absl::StatusOr<ResolvedImage> ResolveImageConfig(const std::string& ref) = 0;
+  // A one-line notice for the client's progress output (a lint warning,
+  // which frontend serves a `# syntax=`).
+  virtual void Warn(const std::string& message) = 0;
+};
+
+// What a frontend returns: the definition of the build's result, and
+// metadata for the exporters (kImageConfigKey: the image config JSON,
+// history included, that image outputs start from).
+struct Result {
+  pb::Definition definition;
+  std::map<std::string, std::string> metadata;
+};
+
+class Frontend {
+ public:
+  virtual ~Frontend() = default;
+  virtual absl::StatusOr<Result> Build(Bridge& bridge) = 0;
+};
+
+}  // namespace kiln::frontend
+
+#endif  // KILN_SDK_FRONTEND_FRONTEND_H_
