@@ -55,6 +55,9 @@ Flags:
       --opt K=V              frontend option (repeatable)
       --target T             build stage to build
       --build-arg K=V        build argument (repeatable)
+      --build-context NAME=VALUE
+                             named context for FROM / COPY --from NAME:
+                             a directory, or docker-image://REF (repeatable)
       --local NAME=DIR       share DIR as local source NAME (repeatable);
                              CONTEXT is "context", the definition's folder
                              is "dockerfile"
@@ -240,6 +243,17 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
     KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--build-arg", kv));
     req.frontend_options["build-arg:" + p.first] = p.second;
   }
+  for (const std::string& kv : a.All("build-context")) {
+    KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--build-context", kv));
+    if (p.second.rfind("docker-image://", 0) == 0) {
+      req.frontend_options["context:" + p.first] = p.second;
+    } else {
+      // A directory: shared as its own local source.
+      std::string local = "context-" + p.first;
+      req.locals[local] = AbsPath(p.second);
+      req.frontend_options["context:" + p.first] = "local:" + local;
+    }
+  }
   if (a.Has("target")) req.frontend_options["target"] = a.Get("target");
   for (const std::string& spec : a.All("secret")) {
     KILN_ASSIGN_OR_RETURN(auto secret, ParseSecret(spec));
@@ -279,6 +293,7 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
                             {"opt", "", false, true},
                             {"target"},
                             {"build-arg", "", false, true},
+                            {"build-context", "", false, true},
                             {"local", "", false, true},
                             {"llb"},
                             {"output", "o", false, true},

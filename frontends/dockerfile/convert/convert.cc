@@ -39,6 +39,14 @@ std::string PlatformString(const llb::Platform& p) {
   return absl::StrCat(p.os, "/", p.architecture, p.variant.empty() ? "" : "/", p.variant);
 }
 
+// The config of an image with no config (scratch, a local context).
+Json EmptyImage() {
+  Json image = Json::object();
+  image["rootfs"] = {{"type", "layers"}};
+  image["config"] = {{"WorkingDir", "/"}, {"Env", {absl::StrCat("PATH=", kDefaultPath)}}};
+  return image;
+}
+
 }  // namespace
 
 absl::Status Converter::Wrap(const absl::Status& st, int line) const {
@@ -274,12 +282,11 @@ absl::StatusOr<bool> Converter::LoadNamedContext(const std::string& name, Stage&
     llb::LocalOptions lo;
     lo.op.custom_name = absl::StrCat("[context ", name, "] load from client");
     s.state = llb::Local(v.substr(6), lo);
-    s.image = Json::object();
+    s.image = EmptyImage();
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("named context ", name, "=", v, ": want docker-image://REF or local:NAME"));
   }
-  s.is_named_context = true;
   return true;
 }
 
@@ -320,8 +327,9 @@ absl::Status Converter::ResolveBase(Stage& s) {
     return absl::OkStatus();
   }
   if (!s.name.empty()) {
-    KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.name, s));
-    if (named) return absl::OkStatus();
+    // A named context of the stage's own name replaces the whole stage.
+    KILN_ASSIGN_OR_RETURN(s.is_named_context, LoadNamedContext(s.name, s));
+    if (s.is_named_context) return absl::OkStatus();
   }
   if (s.base != nullptr) {
     s.state = s.base->state;
@@ -331,7 +339,7 @@ absl::Status Converter::ResolveBase(Stage& s) {
   }
   if (s.base_name == "scratch") {
     s.state = llb::Scratch();
-    s.image = Json::object();
+    s.image = EmptyImage();
     return absl::OkStatus();
   }
   KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.base_name, s));

@@ -1,9 +1,9 @@
 // FileActionCopy: BuildKit's docopy plus fsutil's copy.Copy placement rules.
 //
 // For each source (the glob matches, or a.src itself):
-//   1. The destination's directory part is created (MkdirAll with the copy's
-//      mode, or 0755, and owner): all of a.dest when it ends in "/" or "/.",
-//      else its parent.
+//   1. The destination's directory part is created (MkdirAll 0755, with the
+//      copy's owner): all of a.dest when it ends in "/" or "/.", else its
+//      parent.
 //   2. The destination becomes dest/<basename of source> when the source is
 //      a directory and dest exists (unless dirCopyContents), or when the
 //      source is not a directory and dest is an existing directory.
@@ -92,7 +92,17 @@ absl::Status CopyOne(CopyJob& job, const std::string& src) {
   std::string target = dst.substr(0, dst.rfind('/'));
   if (job.a.dircopycontents() && src_dir && !dst_exists) target = dst;
   KILN_RETURN_IF_ERROR(Mkdirs(job, target));
-  return fsutil::CopyTree(src_host, dst, job.opt);
+  struct stat before;
+  bool existed = stat(dst.c_str(), &before) == 0;
+  KILN_RETURN_IF_ERROR(fsutil::CopyTree(src_host, dst, job.opt));
+  // As fsutil does, a mode given to the copy applies to what is copied,
+  // not to the top directory it lands in: that keeps the mode it had, or
+  // the source directory's.
+  if (src_dir && (job.opt.chmod || job.opt.mode_set)) {
+    mode_t keep = (existed ? before.st_mode : src_st.st_mode) & 07777;
+    if (chmod(dst.c_str(), keep) != 0) return fsutil::ErrnoToStatus(errno, "chmod", dst);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FixCreatedDirTimes(const CopyJob& job) {
@@ -162,7 +172,7 @@ absl::Status Copy(const std::string& src_root, const std::string& dest_root,
   if (mode_set) {
     job.opt.mode_set = &*mode_set;
   } else if (a.mode() != -1) {
-    job.opt.chmod = job.dir_mode = static_cast<mode_t>(a.mode()) & 07777;
+    job.opt.chmod = static_cast<mode_t>(a.mode()) & 07777;
   }
   KILN_ASSIGN_OR_RETURN(auto sources, Sources(a, src_root, CleanKeepTrailing(a.src())));
   for (const std::string& s : sources) {

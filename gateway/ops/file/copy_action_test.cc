@@ -34,6 +34,8 @@ class CopyActionTest : public ::testing::Test {
     WriteFile(src_ + "/dir/sub/b", "b");
     MakeDir(dst_);
   }
+  mode_t SrcMode(const std::string& rel) { return Lstat(src_ + "/" + rel).st_mode & 07777; }
+
   pb::FileActionCopy Action(const std::string& src, const std::string& dest) {
     pb::FileActionCopy a;
     a.set_src(src);
@@ -157,7 +159,14 @@ TEST_F(CopyActionTest, OwnerModeAndTimestampApplyToEverything) {
   ASSERT_TRUE(Copy(a, Ownership{11, 22}).ok());
   for (const char* p : {"/p", "/p/q", "/p/q/dir", "/p/q/dir/a", "/p/q/dir/sub", "/p/q/dir/sub/b"}) {
     struct stat st = Lstat(dst_ + p);
-    EXPECT_EQ(st.st_mode & 07777, 0700u) << p;
+    // Created parents are 0755 and the copied top directory keeps the
+    // source's mode, as BuildKit (fsutil) leaves them; everything inside
+    // takes the copy's mode.
+    std::string path = p;
+    mode_t want = path == "/p" || path == "/p/q" ? 0755
+                  : path == "/p/q/dir"           ? SrcMode("dir")
+                                                 : 0700;
+    EXPECT_EQ(st.st_mode & 07777, want) << p;
     EXPECT_EQ(st.st_uid, 11u) << p;
     EXPECT_EQ(st.st_gid, 22u) << p;
     EXPECT_EQ(st.st_mtim.tv_sec, 1000000000) << p;

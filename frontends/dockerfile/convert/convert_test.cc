@@ -1,0 +1,306 @@
+#include "frontends/dockerfile/convert/convert.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "sdk/llb/testing.h"
+
+namespace kiln::dockerfile {
+namespace {
+
+using Json = nlohmann::json;
+
+// Images the fake registry knows: busybox (one layer, an Env and a
+// WorkingDir) and "parent" (with ONBUILD triggers).
+absl::StatusOr<frontend::ResolvedImage> FakeResolve(const std::string& ref) {
+  std::string norm = *llb::NormalizeImageRef(ref);
+  if (norm == "docker.io/library/busybox:latest") {
+    return frontend::ResolvedImage{
+        norm, "sha256:" + std::string(64, 'b'),
+        R"({"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin","HOME=/root"],)"
+        R"("WorkingDir":"/srv"},"rootfs":{"type":"layers","diff_ids":["sha256:aa"]},)"
+        R"("history":[{"created_by":"base"}]})"};
+  }
+  if (norm == "docker.io/library/parent:latest") {
+    return frontend::ResolvedImage{norm, "sha256:" + std::string(64, 'c'),
+                                   R"({"config":{"OnBuild":["RUN echo triggered > /t"]},)"
+                                   R"("rootfs":{"type":"layers","diff_ids":["sha256:cc"]}})"};
+  }
+  return absl::NotFoundError("image " + norm + " is not in kiln's image store");
+}
+
+ConvertOptions Options() {
+  ConvertOptions o;
+  o.platform = {"linux", "amd64"};
+  o.resolve_image = FakeResolve;
+  return o;
+}
+
+struct Out {
+  Converted converted;
+  llb_testing::DecodedDefinition graph;
+  Json config;
+};
+
+Out MustConvert(const std::string& text, ConvertOptions o = Options()) {
+  absl::StatusOr<Converted> c = Convert(text, o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (!c.ok()) return {};
+  absl::StatusOr<llb_testing::DecodedDefinition> g = llb_testing::MarshalAndDecode(c->state);
+  EXPECT_TRUE(g.ok()) << g.status();
+  return {*c, g.ok() ? *g : llb_testing::DecodedDefinition{}, Json::parse(c->image_config)};
+}
+
+std::vector<const pb::Op*> Execs(const llb_testing::DecodedDefinition& g) {
+  std::vector<const pb::Op*> out;
+  for (const pb::Op& op : g.ops) {
+    if (op.has_exec()) out.push_back(&op);
+  }
+  return out;
+}
+
+std::string Error(const std::string& text, ConvertOptions o = Options()) {
+  absl::StatusOr<Converted> c = Convert(text, o);
+  EXPECT_FALSE(c.ok());
+  return c.ok() ? "" : std::string(c.status().message());
+}
+
+TEST(ConvertTest, RunUsesTheShellTheEnvAndTheWorkdirOfTheImage) {
+  Out out = MustConvert("FROM busybox\nENV A=1\nRUN echo $A\n");
+  auto execs = Execs(out.graph);
+  ASSERT_EQ(execs.size(), 1u);
+  const pb::Meta& meta = execs[0]->exec().meta();
+  EXPECT_EQ(std::vector<std::string>(meta.args().begin(), meta.args().end()),
+            (std::vector<std::string>{"/bin/sh", "-c", "echo $A"}));
+  EXPECT_EQ(meta.cwd(), "/srv");
+  std::vector<std::string> env(meta.env().begin(), meta.env().end());
+  EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "HOME=/root", "A=1"}));
+  EXPECT_EQ(out.config["config"]["Env"], Json({"PATH=/bin", "HOME=/root", "A=1"}));
+  // The base image is pinned by digest.
+  bool pinned = false;
+  for (const pb::Op& op : out.graph.ops) {
+    if (op.has_source() && absl::StrContains(op.source().identifier(), "@sha256:bbbb")) {
+      pinned = true;
+    }
+  }
+  EXPECT_TRUE(pinned);
+}
+
+TEST(ConvertTest, OnlyTheStagesTheTargetNeedsAreConverted) {
+  std::string df =
+      "FROM busybox AS a\nRUN echo a > /a\n"
+      "FROM missing-image AS broken\nRUN false\n"
+      "FROM busybox AS final\nCOPY --from=a /a /a\n";
+  Out out = MustConvert(df);  // "missing-image" is never resolved
+  EXPECT_EQ(Execs(out.graph).size(), 1u);
+  ConvertOptions o = Options();
+  o.target = "broken";
+  EXPECT_TRUE(absl::StrContains(Error(df, o), "missing-image")) << Error(df, o);
+  o.target = "fnial";
+  EXPECT_TRUE(absl::StrContains(Error(df, o), "did you mean final?")) << Error(df, o);
+}
+
+TEST(ConvertTest, CopyFromAStageByIndexAndAnImage) {
+  Out out = MustConvert(
+      "FROM scratch\nCOPY a /a\nFROM scratch\nCOPY --from=0 /a /b\nCOPY --from=busybox /bin "
+      "/bin\n");
+  int copies = 0;
+  for (const pb::Op& op : out.graph.ops) {
+    if (op.has_file()) copies += op.file().actions_size();
+  }
+  EXPECT_EQ(copies, 3);
+  EXPECT_EQ(out.config["config"]["WorkingDir"], "/");
+}
+
+TEST(ConvertTest, ArgsFollowBuildKitScoping) {
+  std::string df =
+      "ARG V=global\nARG IMG=busybox\nFROM $IMG\nRUN echo $V > /none\n"
+      "ARG V\nRUN echo $V > /v\nARG W=w-$V\nRUN echo $W\n";
+  Out out = MustConvert(df);
+  auto execs = Execs(out.graph);
+  ASSERT_EQ(execs.size(), 3u);
+  auto env = [&](int i) {
+    return std::vector<std::string>(execs[i]->exec().meta().env().begin(),
+                                    execs[i]->exec().meta().env().end());
+  };
+  // Before `ARG V` in the stage, V is not set; after it, the global value.
+  for (const std::string& e : env(0)) EXPECT_FALSE(absl::StartsWith(e, "V=")) << e;
+  EXPECT_NE(std::find(env(1).begin(), env(1).end(), "V=global"), env(1).end());
+  EXPECT_NE(std::find(env(2).begin(), env(2).end(), "W=w-global"), env(2).end());
+  // ARGs never reach the image config.
+  for (const Json& e : out.config["config"]["Env"]) {
+    EXPECT_FALSE(absl::StartsWith(e.get<std::string>(), "V=")) << e;
+  }
+  ConvertOptions o = Options();
+  o.build_args = {{"V", "given"}};
+  Out given = MustConvert(df, o);
+  auto g = Execs(given.graph);
+  ASSERT_EQ(g.size(), 3u);
+  std::vector<std::string> e(g[1]->exec().meta().env().begin(), g[1]->exec().meta().env().end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "V=given"), e.end());
+  // The history says which args a RUN saw, as BuildKit writes it.
+  std::string last = given.config["history"].back()["created_by"];
+  EXPECT_EQ(last, "RUN |2 V=given W=w-given /bin/sh -c echo $W # buildkit");
+}
+
+TEST(ConvertTest, ImageConfigInstructions) {
+  Out out = MustConvert(
+      "FROM busybox\nLABEL a=1 \"b c\"=\"d e\"\nEXPOSE 80 53/udp 8000-8001\nVOLUME [\"/data\"]\n"
+      "USER 1000:1000\nSTOPSIGNAL SIGINT\nENTRYPOINT [\"/bin/app\"]\nCMD run --flag\n"
+      "HEALTHCHECK --interval=30s --retries=3 CMD wget -q localhost\nSHELL [\"/bin/ash\", \"-c\"]\n"
+      "ONBUILD RUN echo hi\nMAINTAINER me\n");
+  const Json& c = out.config["config"];
+  EXPECT_EQ(c["Labels"], Json({{"a", "1"}, {"b c", "d e"}}));
+  EXPECT_EQ(c["ExposedPorts"], Json({{"80/tcp", Json::object()},
+                                     {"53/udp", Json::object()},
+                                     {"8000/tcp", Json::object()},
+                                     {"8001/tcp", Json::object()}}));
+  EXPECT_EQ(c["Volumes"], Json({{"/data", Json::object()}}));
+  EXPECT_EQ(c["User"], "1000:1000");
+  EXPECT_EQ(c["StopSignal"], "SIGINT");
+  EXPECT_EQ(c["Entrypoint"], Json({"/bin/app"}));
+  EXPECT_EQ(c["Cmd"], Json({"/bin/sh", "-c", "run --flag"}));
+  EXPECT_EQ(c["Healthcheck"], Json({{"Test", {"CMD-SHELL", "wget -q localhost"}},
+                                    {"Interval", 30000000000LL},
+                                    {"Retries", 3}}));
+  EXPECT_EQ(c["Shell"], Json({"/bin/ash", "-c"}));
+  EXPECT_EQ(c["OnBuild"], Json({"RUN echo hi"}));
+  EXPECT_EQ(out.config["author"], "me");
+  // The base's entry, then one per instruction but ONBUILD.
+  EXPECT_EQ(out.config["history"].size(), 1u + 10u);
+}
+
+TEST(ConvertTest, EntrypointClearsAnInheritedCmd) {
+  Out out = MustConvert("FROM busybox AS a\nCMD [\"x\"]\nFROM a\nENTRYPOINT [\"e\"]\n");
+  EXPECT_FALSE(out.config["config"].contains("Cmd"));
+  Out kept = MustConvert("FROM busybox\nCMD [\"x\"]\nENTRYPOINT [\"e\"]\n");
+  EXPECT_EQ(kept.config["config"]["Cmd"], Json({"x"}));
+}
+
+TEST(ConvertTest, OnbuildTriggersRunInTheChild) {
+  Out out = MustConvert("FROM parent\nRUN echo child\n");
+  auto execs = Execs(out.graph);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_FALSE(out.config["config"].contains("OnBuild"));
+  Out stage = MustConvert("FROM busybox AS p\nONBUILD RUN echo t\nFROM p\n");
+  EXPECT_EQ(Execs(stage.graph).size(), 1u);
+}
+
+TEST(ConvertTest, RunMountsBecomeExecMounts) {
+  Out out = MustConvert(
+      "FROM busybox AS src\nFROM busybox\n"
+      "RUN --mount=type=cache,target=/root/.cache,sharing=locked "
+      "--mount=type=tmpfs,target=/tmp,size=64m --mount=type=secret,id=tok "
+      "--mount=type=bind,from=src,source=/etc,target=/mnt/etc true\n");
+  auto execs = Execs(out.graph);
+  ASSERT_EQ(execs.size(), 1u);
+  bool cache = false, tmpfs = false, secret = false, bind = false;
+  for (const pb::Mount& m : execs[0]->exec().mounts()) {
+    if (m.mounttype() == pb::CACHE) {
+      cache = m.cacheopt().id() == "//root/.cache" && m.cacheopt().sharing() == pb::LOCKED;
+    }
+    if (m.mounttype() == pb::TMPFS) tmpfs = m.tmpfsopt().size() == 64 << 20;
+    if (m.mounttype() == pb::SECRET) {
+      secret =
+          m.dest() == "/run/secrets/tok" && m.secretopt().id() == "tok" && m.secretopt().optional();
+    }
+    if (m.mounttype() == pb::BIND && m.dest() == "/mnt/etc") {
+      bind = m.readonly() && m.selector() == "/etc";
+    }
+  }
+  EXPECT_TRUE(cache && tmpfs && secret && bind) << cache << tmpfs << secret << bind;
+  EXPECT_EQ(execs[0]->exec().network(), pb::UNSET);
+  Out none = MustConvert("FROM busybox\nRUN --network=none true\n");
+  EXPECT_EQ(Execs(none.graph)[0]->exec().network(), pb::NONE);
+}
+
+TEST(ConvertTest, HeredocsInRunAndCopy) {
+  Out out = MustConvert(
+      "FROM busybox\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<A <<B /dir/\nalpha\nA\nbeta\nB\n");
+  auto execs = Execs(out.graph);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0]->exec().meta().args(2), "echo one\necho two\n");
+  std::vector<std::string> files;
+  for (const pb::Op& op : out.graph.ops) {
+    for (const pb::FileAction& a : op.file().actions()) {
+      if (a.has_mkfile()) files.push_back(a.mkfile().path() + ":" + a.mkfile().data());
+    }
+  }
+  EXPECT_EQ(files.size(), 2u);
+  Out script = MustConvert("FROM busybox\nRUN <<EOF\n#!/bin/ash\necho hi\nEOF\n");
+  EXPECT_EQ(Execs(script.graph)[0]->exec().meta().args(2), "/dev/pipes/EOF");
+}
+
+TEST(ConvertTest, WorkdirIsCreatedAndRelativePathsResolve) {
+  Out out = MustConvert("FROM busybox\nWORKDIR a\nWORKDIR ../b/c\nCOPY x .\n");
+  EXPECT_EQ(out.config["config"]["WorkingDir"], "/srv/b/c");
+  std::vector<std::string> dests;
+  for (const pb::Op& op : out.graph.ops) {
+    for (const pb::FileAction& a : op.file().actions()) {
+      if (a.has_mkdir()) dests.push_back(a.mkdir().path());
+      if (a.has_copy()) dests.push_back(a.copy().dest());
+    }
+  }
+  EXPECT_EQ(dests, (std::vector<std::string>{"/srv/a", "/srv/b/c", "/srv/b/c/"}));
+}
+
+TEST(ConvertTest, ConversionIsDeterministic) {
+  std::string df =
+      "FROM busybox\nLABEL z=1 a=2 m=3\nENV B=1 A=2\nEXPOSE 9 8 7\nRUN --mount=type=cache,"
+      "target=/c true\nCOPY . /app\n";
+  ConvertOptions o = Options();
+  o.build_args = {{"Z", "1"}, {"A", "2"}};
+  absl::StatusOr<Converted> a = Convert(df, o), b = Convert(df, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->image_config, b->image_config);
+  auto da = llb::Marshal(a->state), db = llb::Marshal(b->state);
+  ASSERT_TRUE(da.ok() && db.ok());
+  EXPECT_EQ(*llb::SerializeDeterministic(*da), *llb::SerializeDeterministic(*db));
+}
+
+TEST(ConvertTest, ErrorsNameTheFileAndLineAndShowIt) {
+  std::string e = Error("FROM busybox\nRUNN echo hi\n");
+  EXPECT_TRUE(absl::StartsWith(e, "Dockerfile:2: unknown instruction: RUNN (did you mean RUN?)"))
+      << e;
+  EXPECT_TRUE(absl::StrContains(e, "2 | RUNN echo hi")) << e;
+  EXPECT_TRUE(absl::StartsWith(Error("FROM busybox\nCOPY --form=a x y\n"),
+                               "Dockerfile:2: unknown flag: --form (did you mean --from?)"));
+  EXPECT_TRUE(
+      absl::StrContains(Error("FROM nope\n"), "Dockerfile:1: image docker.io/library/nope"));
+  EXPECT_TRUE(absl::StrContains(Error("FROM busybox\nRUN --mount=type=bogus true\n"),
+                                "unsupported mount type"));
+  EXPECT_TRUE(
+      absl::StrContains(Error("FROM busybox\nRUN --security=insecure true\n"), "entitlement"));
+  EXPECT_TRUE(
+      absl::StrContains(Error("FROM busybox\nCOPY --chmod=9999 a b\n"), "invalid chmod parameter"));
+  EXPECT_TRUE(absl::StrContains(Error("ENV A=1\nFROM busybox\n"), "before the first FROM"));
+  EXPECT_TRUE(absl::StrContains(
+      Error("FROM busybox\nCOPY --from=later a b\nFROM busybox AS later\nCOPY --from=0 a b\n"),
+      "Dockerfile:2:"));
+  EXPECT_TRUE(absl::StrContains(Error("FROM busybox\nSTOPSIGNAL SIGNOPE\n"), "Invalid signal"));
+}
+
+TEST(ConvertTest, WarningsForWhatBuildKitLints) {
+  Out out = MustConvert("FROM busybox AS Build\nCMD echo hi\n");
+  ASSERT_EQ(out.converted.warnings.size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(out.converted.warnings[0], "Dockerfile:1: StageNameCasing"));
+  EXPECT_TRUE(absl::StartsWith(out.converted.warnings[1], "Dockerfile:2: JSONArgsRecommended"));
+}
+
+TEST(ConvertTest, NamedContextsReplaceImagesAndStages) {
+  ConvertOptions o = Options();
+  o.named_contexts = {{"alpine", "docker-image://busybox"}, {"deps", "local:deps-dir"}};
+  Out out = MustConvert("FROM alpine\nCOPY --from=deps / /deps\n", o);
+  bool local = false, image = false;
+  for (const pb::Op& op : out.graph.ops) {
+    if (!op.has_source()) continue;
+    local |= op.source().identifier() == "local://deps-dir";
+    image |= absl::StartsWith(op.source().identifier(),
+                              "docker-image://docker.io/library/busybox:latest@");
+  }
+  EXPECT_TRUE(local && image) << local << image;
+}
+
+}  // namespace
+}  // namespace kiln::dockerfile

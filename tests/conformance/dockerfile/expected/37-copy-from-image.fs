@@ -1,0 +1,6 @@
+bin d 0755 0:0 0 -
+bin/busybox f 0755 0:0 1982256 3d9f2889d6782537
+bin/sh-link f 0755 0:0 1982256 3d9f2889d6782537
+etc d 0755 0:0 0 -
+etc/group f 0644 0:0 27 bc0b500e77f3d4bc
+etc/passwd f 0644 0:0 82 7a8a6ad7d404fc76
