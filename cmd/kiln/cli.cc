@@ -67,7 +67,8 @@ Flags:
                              for RUN secret mounts and env (repeatable);
                              its value is never logged or stored
   -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE |
-                             type=oci,dest=FILE[,name=REF] (OCI layout tar) |
+                             type=oci,dest=FILE[,name=REF][,compression=C]
+                             (OCI layout tar; C: gzip, zstd, uncompressed) |
                              type=docker,dest=FILE,name=REF (docker load) |
                              type=image,name=REF (kiln's image store)
                              (FILE - is stdout); a bare path means local

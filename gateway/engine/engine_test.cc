@@ -5,9 +5,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/llb/llb.h"
 
@@ -48,6 +50,8 @@ class ListFrontend : public frontend::Frontend {
     }
     frontend::Result result;
     KILN_ASSIGN_OR_RETURN(result.definition, llb::Marshal(llb::Scratch().File(actions)));
+    result.metadata[frontend::kImageConfigKey] =
+        R"({"config":{"Cmd":["ls"]},"history":[{"created_by":"LIST","empty_layer":true}]})";
     return result;
   }
 };
@@ -75,6 +79,65 @@ TEST(EngineTest, FrontendReadsTheContextThroughTheBridge) {
   auto missing = (*engine)->Build(req, &sink, nullptr);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("MISSING"), std::string::npos) << missing.status();
+}
+
+// The config and layer media types of the one image in OCI layout `tar`.
+struct OciImage {
+  nlohmann::json config;
+  std::vector<std::string> media_types;
+  std::vector<std::string> blobs;  // contents
+};
+OciImage ReadOci(const std::string& tar) {
+  std::string dir = TempDir("oci");
+  EXPECT_EQ(system(("tar -xf " + tar + " -C " + dir).c_str()), 0);
+  auto blob = [&](const std::string& digest) {
+    return Read(dir + "/blobs/sha256/" + digest.substr(7));
+  };
+  nlohmann::json index = nlohmann::json::parse(Read(dir + "/index.json"));
+  nlohmann::json manifest = nlohmann::json::parse(blob(index["manifests"][0]["digest"]));
+  OciImage out;
+  out.config = nlohmann::json::parse(blob(manifest["config"]["digest"]));
+  for (const auto& l : manifest["layers"]) {
+    out.media_types.push_back(l["mediaType"]);
+    out.blobs.push_back(blob(l["digest"]));
+  }
+  return out;
+}
+
+TEST(EngineTest, ImageOutputsTakeTheFrontendConfigAndACompression) {
+  std::string ctx = TempDir("ctx3");
+  std::ofstream(ctx + "/LIST") << "alpha\n";
+  frontend::Registry registry;
+  registry.Register("list.v0", [] { return std::make_unique<ListFrontend>(); });
+  auto engine = Engine::Open({TempDir("root3"), "auto", 2}, &registry);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  BuildRequest req;
+  req.frontend = "list.v0";
+  req.frontend_options["filename"] = "LIST";
+  req.locals["context"] = ctx;
+  std::string out = TempDir("out3");
+  for (const char* c : {"gzip", "zstd", "uncompressed"}) {
+    req.outputs.push_back({"oci", {{"dest", out + "/" + c + ".tar"}, {"compression", c}}});
+  }
+  auto r = (*engine)->Build(req, nullptr, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  OciImage gz = ReadOci(out + "/gzip.tar"), zst = ReadOci(out + "/zstd.tar"),
+           raw = ReadOci(out + "/uncompressed.tar");
+  ASSERT_EQ(raw.blobs.size(), 1u);
+  EXPECT_EQ(gz.media_types[0], "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_EQ(zst.media_types[0], "application/vnd.oci.image.layer.v1.tar+zstd");
+  EXPECT_EQ(raw.media_types[0], "application/vnd.oci.image.layer.v1.tar");
+  EXPECT_EQ(gz.blobs[0].substr(0, 2), "\x1f\x8b");
+  EXPECT_EQ(zst.blobs[0].substr(0, 4), "\x28\xb5\x2f\xfd");
+  // The same layer whatever the compression: the diff ID is the raw tar's.
+  EXPECT_EQ(raw.config["rootfs"]["diff_ids"][0], DigestOf(raw.blobs[0]));
+  EXPECT_EQ(gz.config["rootfs"], zst.config["rootfs"]);
+  // The frontend's config and history, with an entry added for the layer.
+  EXPECT_EQ(gz.config["config"]["Cmd"], nlohmann::json({"ls"}));
+  ASSERT_EQ(gz.config["history"].size(), 2u);
+  EXPECT_EQ(gz.config["history"][0]["created_by"], "LIST");
+  EXPECT_FALSE(gz.config["history"][1].value("empty_layer", false));
+  EXPECT_FALSE(ParseOutputSpec("type=oci,dest=x,compression=lz4").ok());
 }
 
 TEST(EngineTest, UnknownFrontendNamesTheAlternatives) {

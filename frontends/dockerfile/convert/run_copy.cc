@@ -382,7 +382,9 @@ absl::Status Converter::Copy(Stage& s, const Node& n, bool add) {
   }
   for (const std::string& d : doc_names) msg += d;
   absl::StrAppend(&msg, " ", dest_word);
-  llb::OpOptions op = Op(s, n, absl::StrCat(what, " ", absl::StrJoin(args, " "), " ", dest_word));
+  std::string shown(absl::StripAsciiWhitespace(n.original));
+  shown = absl::StrCat(what, shown.substr(std::min(shown.size(), strlen(what))));
+  llb::OpOptions op = Op(s, n, shown);
   if (link && chmod.empty()) {
     llb::OpOptions merge_op = op;
     merge_op.custom_name = absl::StrCat(op.custom_name, " (link)");
