@@ -54,6 +54,8 @@ Flags:
       --frontend NAME        frontend to run (default dockerfile.v0)
       --opt K=V              frontend option (repeatable)
       --target T             build stage to build
+      --platform P           target platform (os/arch); only the native
+                             one until multi-platform builds come
       --build-arg K=V        build argument (repeatable)
       --build-context NAME=VALUE
                              named context for FROM / COPY --from NAME:
@@ -256,6 +258,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
     }
   }
   if (a.Has("target")) req.frontend_options["target"] = a.Get("target");
+  if (a.Has("platform")) req.frontend_options["platform"] = a.Get("platform");
   for (const std::string& spec : a.All("secret")) {
     KILN_ASSIGN_OR_RETURN(auto secret, ParseSecret(spec));
     req.secrets[secret.first] = std::move(secret.second);
@@ -293,6 +296,7 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
                             {"frontend"},
                             {"opt", "", false, true},
                             {"target"},
+                            {"platform"},
                             {"build-arg", "", false, true},
                             {"build-context", "", false, true},
                             {"local", "", false, true},

@@ -39,6 +39,21 @@ std::string PlatformString(const llb::Platform& p) {
   return absl::StrCat(p.os, "/", p.architecture, p.variant.empty() ? "" : "/", p.variant);
 }
 
+// kiln builds natively: a platform other than the host's is refused.
+absl::Status CheckNative(const std::string& wanted, const llb::Platform& native) {
+  std::vector<std::string> parts = absl::StrSplit(wanted, '/');
+  llb::Platform p;
+  if (parts.size() == 1) {
+    p = {"linux", parts[0]};
+  } else {
+    p = {parts[0], parts[1], parts.size() > 2 ? parts[2] : ""};
+  }
+  if (p.Normalized() == native.Normalized()) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrCat(
+      "platform ", wanted, ": kiln builds for the native platform (",
+      PlatformString(native.Normalized()), ") only, until multi-platform builds come"));
+}
+
 // The config of an image with no config (scratch, a local context).
 Json EmptyImage() {
   Json image = Json::object();
@@ -410,6 +425,10 @@ absl::Status Converter::Triggers(Stage& s) {
   return absl::OkStatus();
 }
 
+absl::Status Converter::CheckPlatform(const std::string& wanted) const {
+  return CheckNative(wanted, options_.platform);
+}
+
 absl::StatusOr<Converted> Converter::Run() {
   absl::StatusOr<Result> parsed = Parse(text_);
   if (!parsed.ok()) {
@@ -427,6 +446,9 @@ absl::StatusOr<Converted> Converter::Run() {
   sm->language = "Dockerfile";
   sm->data = std::string(text_);
   source_map_ = sm;
+  if (!options_.target_platform.empty()) {
+    KILN_RETURN_IF_ERROR(CheckPlatform(options_.target_platform));
+  }
   KILN_RETURN_IF_ERROR(ParseStages());
   KILN_RETURN_IF_ERROR(MetaArgs());
   shell::Env globals;
@@ -440,6 +462,11 @@ absl::StatusOr<Converted> Converter::Run() {
                   st->from->start_line);
     }
     st->base_name = *name;
+    if (!st->platform_flag.empty()) {
+      absl::StatusOr<std::string> p = lex_.ProcessWord(st->platform_flag, globals);
+      if (!p.ok()) return Wrap(p.status(), st->from->start_line);
+      KILN_RETURN_IF_ERROR(Wrap(CheckPlatform(*p), st->from->start_line));
+    }
   }
   Stage* target = stages_.back().get();
   if (!options_.target.empty()) {

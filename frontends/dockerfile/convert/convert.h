@@ -42,6 +42,9 @@ struct ConvertOptions {
   std::string context_name = "context";  // the local source of the context
   // Target and build platform (kiln builds natively).
   llb::Platform platform = llb::Platform::Host();
+  // The --platform the build asked for ("linux/amd64"); empty: native.
+  // Anything but the native platform is refused for now.
+  std::string target_platform;
   // Image configs for FROM and COPY --from images. NotFound as the Bridge's.
   std::function<absl::StatusOr<frontend::ResolvedImage>(const std::string& ref)> resolve_image;
 };

@@ -281,6 +281,18 @@ TEST(ConvertTest, ErrorsNameTheFileAndLineAndShowIt) {
   EXPECT_TRUE(absl::StrContains(Error("FROM busybox\nSTOPSIGNAL SIGNOPE\n"), "Invalid signal"));
 }
 
+TEST(ConvertTest, OnlyTheNativePlatform) {
+  MustConvert("FROM --platform=$BUILDPLATFORM busybox\nFROM --platform=linux/amd64 busybox\n");
+  EXPECT_TRUE(absl::StrContains(Error("FROM --platform=linux/arm64 busybox\n"),
+                                "Dockerfile:1: platform linux/arm64: kiln builds for the native "
+                                "platform (linux/amd64) only"));
+  ConvertOptions o = Options();
+  o.target_platform = "linux/s390x";
+  EXPECT_TRUE(absl::StrContains(Error("FROM busybox\n", o), "native platform"));
+  o.target_platform = "linux/amd64";
+  MustConvert("FROM busybox\n", o);
+}
+
 TEST(ConvertTest, WarningsForWhatBuildKitLints) {
   Out out = MustConvert("FROM busybox AS Build\nCMD echo hi\n");
   ASSERT_EQ(out.converted.warnings.size(), 2u);

@@ -115,6 +115,8 @@ class Converter {
   absl::StatusOr<bool> LoadNamedContext(const std::string& name, Stage& s);
   absl::Status LoadImage(const std::string& ref, Stage& s, int line);
   absl::Status Wrap(const absl::Status& st, int line) const;
+  // Unimplemented unless `wanted` ("os/arch[/variant]") is the native one.
+  absl::Status CheckPlatform(const std::string& wanted) const;
   std::string Warn(int line, const std::string& msg) const;
 
   // dispatch.cc

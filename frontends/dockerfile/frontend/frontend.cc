@@ -56,6 +56,7 @@ class DockerfileFrontend : public frontend::Frontend {
     ConvertOptions co;
     co.filename = filename;
     co.target = Option(opts, "target");
+    co.target_platform = Option(opts, "platform");
     for (const auto& [k, v] : opts) {
       if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
       if (absl::StartsWith(k, "context:")) co.named_contexts[k.substr(8)] = v;
