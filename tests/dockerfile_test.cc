@@ -116,6 +116,17 @@ TEST_F(DockerfileTest, ErrorsNameTheLine) {
   EXPECT_TRUE(absl::StrContains(missing.err, "kiln image import")) << missing.err;
 }
 
+TEST_F(DockerfileTest, ProxyArgsReachRunWithoutChangingTheCacheKey) {
+  std::string df = "FROM busybox\nRUN echo \"$HTTP_PROXY $http_proxy\" > /proxy\n";
+  KilnRun first = Build(df, {"--build-arg", "HTTP_PROXY=http://a:1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(ReadFile(out_ + "/proxy"), "http://a:1 http://a:1\n");
+  KilnRun second = Build(df, {"--build-arg", "HTTP_PROXY=http://b:2"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(absl::StrContains(second.err, "CACHED")) << second.err;
+  EXPECT_FALSE(absl::StrContains(second.err, "DONE")) << "nothing should run again";
+}
+
 TEST_F(DockerfileTest, SameInputGivesTheSameImageWithSourceDateEpoch) {
   WriteFile(ctx_ + "/f", "content\n");
   std::string df = "FROM busybox\nCOPY f /f\nRUN echo built > /b\nCMD [\"cat\", \"/b\"]\n";

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -118,6 +119,19 @@ class ExecRunner : public solver::OpRunner {
     const pb::Meta& meta = op.meta();
     spec.args.assign(meta.args().begin(), meta.args().end());
     spec.env.assign(meta.env().begin(), meta.env().end());
+    // Proxy settings reach the process in both spellings, as BuildKit's
+    // executor sets them.
+    const pb::ProxyEnv& proxy = meta.proxy_env();
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"HTTP_PROXY", &proxy.http_proxy()},
+          {"HTTPS_PROXY", &proxy.https_proxy()},
+          {"FTP_PROXY", &proxy.ftp_proxy()},
+          {"NO_PROXY", &proxy.no_proxy()},
+          {"ALL_PROXY", &proxy.all_proxy()}}) {
+      if (value->empty()) continue;
+      spec.env.push_back(absl::StrCat(name, "=", *value));
+      spec.env.push_back(absl::StrCat(absl::AsciiStrToLower(name), "=", *value));
+    }
     spec.cwd = meta.cwd().empty() ? "/" : meta.cwd();
     spec.user = meta.user();
     spec.hostname = meta.hostname();

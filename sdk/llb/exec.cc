@@ -294,6 +294,7 @@ pb::Meta BuildMeta(const llb_internal::StateMeta& base, const RunOptions& o,
   meta.set_user(o.user.value_or(m.user));
   meta.set_hostname(o.hostname.value_or(m.hostname));
   meta.set_removemountstubsrecursive(true);
+  if (o.proxy_env.has_value()) *meta.mutable_proxy_env() = *o.proxy_env;
   if (o.valid_exit_codes.has_value()) {
     for (int32_t code : *o.valid_exit_codes) meta.add_validexitcodes(code);
   }

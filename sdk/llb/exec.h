@@ -111,6 +111,8 @@ struct RunOptions {
   std::vector<SecretEnv> secret_env;
   bool readonly_rootfs = false;
   std::optional<std::vector<int32_t>> valid_exit_codes;  // default: only 0
+  // HTTP_PROXY and friends for the process; not part of the cache key.
+  std::optional<pb::ProxyEnv> proxy_env;
   OpOptions op;
 };
 

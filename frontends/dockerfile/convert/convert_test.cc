@@ -281,6 +281,17 @@ TEST(ConvertTest, ErrorsNameTheFileAndLineAndShowIt) {
   EXPECT_TRUE(absl::StrContains(Error("FROM busybox\nSTOPSIGNAL SIGNOPE\n"), "Invalid signal"));
 }
 
+TEST(ConvertTest, ProxyBuildArgsReachRunButNotTheEnvOrImage) {
+  ConvertOptions o = Options();
+  o.build_args = {{"HTTP_PROXY", "http://proxy:3128"}, {"no_proxy", "localhost"}};
+  Out out = MustConvert("FROM busybox\nRUN true\n", o);
+  const pb::Meta& meta = Execs(out.graph)[0]->exec().meta();
+  EXPECT_EQ(meta.proxy_env().http_proxy(), "http://proxy:3128");
+  EXPECT_EQ(meta.proxy_env().no_proxy(), "localhost");
+  for (const std::string& e : meta.env()) EXPECT_FALSE(absl::StrContains(e, "proxy")) << e;
+  EXPECT_FALSE(absl::StrContains(out.converted.image_config, "proxy"));
+}
+
 TEST(ConvertTest, OnlyTheNativePlatform) {
   MustConvert("FROM --platform=$BUILDPLATFORM busybox\nFROM --platform=linux/amd64 busybox\n");
   EXPECT_TRUE(absl::StrContains(Error("FROM --platform=linux/arm64 busybox\n"),

@@ -223,6 +223,25 @@ absl::Status Converter::Run(Stage& s, const Node& n) {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported security mode \"", security, "\" (want sandbox or insecure)"));
   }
+  // Proxy build args reach the process without being declared, and stay
+  // out of the image and the cache key.
+  for (const auto& [k, v] : options_.build_args) {
+    std::string l = absl::AsciiStrToLower(k);
+    pb::ProxyEnv proxy = run.proxy_env.value_or(pb::ProxyEnv());
+    if (l == "http_proxy")
+      proxy.set_http_proxy(v);
+    else if (l == "https_proxy")
+      proxy.set_https_proxy(v);
+    else if (l == "ftp_proxy")
+      proxy.set_ftp_proxy(v);
+    else if (l == "no_proxy")
+      proxy.set_no_proxy(v);
+    else if (l == "all_proxy")
+      proxy.set_all_proxy(v);
+    else
+      continue;
+    run.proxy_env = proxy;
+  }
   run.op = Op(s, n, name);
   s.state = s.state.Run(run).Root();
   // History: "|N K=V ..." for the ARGs in scope, then the command.
