@@ -103,7 +103,8 @@ absl::Status ValidateImageDigest(std::string_view ref, const std::string& digest
 
 absl::StatusOr<std::string> NormalizeImageRef(std::string_view ref) {
   if (ref.empty()) return Invalid(ref, "repository name must have at least one component");
-  if (RE2::FullMatch(ref, "[a-f0-9]{64}")) {
+  static const RE2* const kImageId = new RE2("[a-f0-9]{64}");  // compiled once
+  if (RE2::FullMatch(ref, *kImageId)) {
     return Invalid(ref, "cannot specify 64-byte hexadecimal strings");
   }
   std::string domain, remainder;
