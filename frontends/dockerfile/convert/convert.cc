@@ -120,7 +120,7 @@ absl::Status Converter::ParseStages() {
         return Wrap(absl::InvalidArgumentError("FROM requires either one or three arguments"),
                     n.start_line);
       }
-      absl::StatusOr<Flags> f = Flags::Parse(n.flags, {"platform"});
+      absl::StatusOr<Flags> f = InstructionFlags(n);
       if (!f.ok()) return Wrap(f.status(), n.start_line);
       stage->platform_flag = f->Get("platform");
       stage->base_name = args[0];
@@ -219,7 +219,6 @@ absl::StatusOr<Stage*> Converter::SourceStage(const std::string& from, int line)
   auto stage = std::make_unique<Stage>();
   stage->index = static_cast<int>(stages_.size());
   stage->base_name = from;
-  stage->steps = 0;
   stages_.push_back(std::move(stage));
   return stages_.back().get();
 }
@@ -237,18 +236,14 @@ absl::Status Converter::MarkReachable(Stage& s) {
   for (const Node* n : s.commands) {
     std::string cmd = absl::AsciiStrToUpper(n->value);
     if (cmd != "COPY" && cmd != "RUN") continue;
-    absl::StatusOr<Flags> f =
-        cmd == "COPY"
-            ? Flags::Parse(n->flags, {"chown", "chmod", "from", "link?", "parents?", "exclude*"})
-            : Flags::Parse(n->flags, {"mount*", "network", "security"});
+    absl::StatusOr<Flags> f = InstructionFlags(*n);
     if (!f.ok()) return Wrap(f.status(), n->start_line);
     std::vector<std::string> froms;
     if (cmd == "COPY" && f->Has("from")) froms.push_back(f->Get("from"));
     for (const std::string& m : f->All("mount")) {
-      for (absl::string_view field : absl::StrSplit(m, ',')) {
-        if (absl::StartsWith(absl::AsciiStrToLower(field), "from=")) {
-          froms.push_back(std::string(field.substr(5)));
-        }
+      for (const std::string& field : CsvFields(m)) {
+        if (absl::StartsWith(absl::AsciiStrToLower(field), "from="))
+          froms.push_back(field.substr(5));
       }
     }
     for (const std::string& from : froms) {
@@ -390,7 +385,7 @@ absl::Status Converter::DispatchStage(Stage& s) {
   }
   KILN_RETURN_IF_ERROR(Triggers(s));
   for (const Node* n : s.commands) {
-    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, *n, false), n->start_line));
+    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, *n), n->start_line));
   }
   return absl::OkStatus();
 }
@@ -420,7 +415,7 @@ absl::Status Converter::Triggers(Stage& s) {
     trigger_asts_.push_back(std::make_unique<Result>(std::move(*parsed)));
     Node& n = trigger_asts_.back()->ast.children[0];
     n.start_line = n.end_line = s.from->start_line;
-    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, n, true), s.from->start_line));
+    KILN_RETURN_IF_ERROR(Wrap(Dispatch(s, n), s.from->start_line));
   }
   return absl::OkStatus();
 }

@@ -158,21 +158,12 @@ llb::State Converter::Context() const {
   return llb::Local(options_.context_name, lo);
 }
 
-absl::Status Converter::Dispatch(Stage& s, const Node& n, bool onbuild) {
-  (void)onbuild;
+absl::Status Converter::Dispatch(Stage& s, const Node& n) {
   std::string cmd = absl::AsciiStrToUpper(n.value);
   if (cmd == "RUN" || cmd == "COPY" || cmd == "ADD" || cmd == "WORKDIR") ++s.step;
-  static const std::map<std::string, std::vector<std::string>> kFlags = {
-      {"RUN", {"mount*", "network", "security"}},
-      {"COPY", {"chown", "chmod", "from", "link?", "parents?", "exclude*"}},
-      {"ADD", {"chown", "chmod", "link?", "keep-git-dir?", "checksum", "unpack?", "exclude*"}},
-      {"HEALTHCHECK", {"interval", "timeout", "start-period", "start-interval", "retries"}}};
-  auto allowed = kFlags.find(cmd);
-  KILN_RETURN_IF_ERROR(
-      Flags::Parse(n.flags, allowed == kFlags.end() ? std::vector<std::string>{} : allowed->second)
-          .status());
-  if (cmd == "RUN") return Run(s, n);
-  if (cmd == "COPY" || cmd == "ADD") return Copy(s, n, cmd == "ADD");
+  KILN_ASSIGN_OR_RETURN(Flags f, InstructionFlags(n));
+  if (cmd == "RUN") return Run(s, n, f);
+  if (cmd == "COPY" || cmd == "ADD") return Copy(s, n, f, cmd == "ADD");
   if (cmd == "WORKDIR") {
     std::vector<std::string> args = Args(n);
     if (args.size() != 1)
@@ -187,7 +178,7 @@ absl::Status Converter::Dispatch(Stage& s, const Node& n, bool onbuild) {
   if (cmd == "VOLUME") return Volume(s, n);
   if (cmd == "CMD" || cmd == "ENTRYPOINT") return CmdOrEntrypoint(s, n, cmd == "ENTRYPOINT");
   if (cmd == "SHELL") return Shell(s, n);
-  if (cmd == "HEALTHCHECK") return Healthcheck(s, n);
+  if (cmd == "HEALTHCHECK") return Healthcheck(s, n, f);
   if (cmd == "USER") return User(s, n);
   if (cmd == "STOPSIGNAL") return StopSignal(s, n);
   if (cmd == "MAINTAINER") {
@@ -376,7 +367,7 @@ absl::Status Converter::Shell(Stage& s, const Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status Converter::Healthcheck(Stage& s, const Node& n) {
+absl::Status Converter::Healthcheck(Stage& s, const Node& n, const Flags& f) {
   std::vector<std::string> args = Args(n);
   if (args.empty()) return absl::InvalidArgumentError("HEALTHCHECK requires at least one argument");
   std::string type = absl::AsciiStrToUpper(args[0]);
@@ -388,8 +379,6 @@ absl::Status Converter::Healthcheck(Stage& s, const Node& n) {
     hc["Test"] = std::vector<std::string>{"NONE"};
     msg = "{Test:[NONE] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}";
   } else if (type == "CMD") {
-    KILN_ASSIGN_OR_RETURN(Flags f, Flags::Parse(n.flags, {"interval", "timeout", "start-period",
-                                                          "start-interval", "retries"}));
     bool json = n.attributes.count("json") && n.attributes.at("json");
     if (!json && !args.empty()) args = {absl::StrJoin(args, " ")};
     if (args.empty()) return absl::InvalidArgumentError("Missing command after HEALTHCHECK CMD");

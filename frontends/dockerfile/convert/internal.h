@@ -17,6 +17,7 @@
 #include "frontends/dockerfile/convert/convert.h"
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/dockerfile/shell/lex.h"
+#include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
 namespace kiln::dockerfile::convert_internal {
@@ -42,6 +43,12 @@ class Flags {
   std::set<std::string> bare_;
 };
 
+// The flags of instruction `n`, checked against what it accepts.
+absl::StatusOr<Flags> InstructionFlags(const Node& n);
+
+// A --mount value split on commas, honouring double quotes as CSV does.
+std::vector<std::string> CsvFields(std::string_view v);
+
 // One RUN --mount.
 struct MountSpec {
   std::string type = "bind";  // bind, cache, tmpfs, secret, ssh
@@ -60,13 +67,6 @@ absl::StatusOr<MountSpec> ParseMount(
 absl::StatusOr<int64_t> ParseGoDuration(std::string_view s);
 // EXPOSE's port specs ("80", "53/udp", "8000-8002/tcp") as "N/proto" keys.
 absl::StatusOr<std::vector<std::string>> ParsePorts(const std::vector<std::string>& specs);
-// Go's path.Clean.
-std::string CleanPath(std::string_view p);
-// BuildKit's NormalizePath for Linux: `p` joined to `cwd` when relative,
-// cleaned, keeping a trailing "/" (or "/.") when `keep_slash`.
-std::string NormalizePath(const std::string& cwd, const std::string& p, bool keep_slash);
-// A "user[:group]" for --chown and mkdir ownership.
-llb::Owner ParseOwner(const std::string& chown);
 // "did you mean X?" help: the closest of `options` to `word`, or "".
 std::string Suggest(std::string_view word, const std::vector<std::string>& options);
 
@@ -97,7 +97,7 @@ class Converter {
   absl::StatusOr<Converted> Run();
 
   // Shared by the dispatch files.
-  absl::Status Dispatch(Stage& s, const Node& n, bool onbuild);
+  absl::Status Dispatch(Stage& s, const Node& n);
 
  private:
   // convert.cc
@@ -127,14 +127,14 @@ class Converter {
   absl::Status Volume(Stage& s, const Node& n);
   absl::Status CmdOrEntrypoint(Stage& s, const Node& n, bool entrypoint);
   absl::Status Shell(Stage& s, const Node& n);
-  absl::Status Healthcheck(Stage& s, const Node& n);
+  absl::Status Healthcheck(Stage& s, const Node& n, const Flags& f);
   absl::Status User(Stage& s, const Node& n);
   absl::Status StopSignal(Stage& s, const Node& n);
 
   // run_copy.cc
-  absl::Status Run(Stage& s, const Node& n);
+  absl::Status Run(Stage& s, const Node& n, const Flags& f);
   absl::Status Workdir(Stage& s, const std::string& path, const Node* n);
-  absl::Status Copy(Stage& s, const Node& n, bool add);
+  absl::Status Copy(Stage& s, const Node& n, const Flags& f, bool add);
   absl::StatusOr<std::vector<llb::Mount>> RunMounts(Stage& s, const Node& n, const Flags& f,
                                                     std::vector<llb::SecretEnv>* secret_env);
 

@@ -11,7 +11,7 @@ namespace kiln::dockerfile::convert_internal {
 namespace {
 
 std::string BaseName(const std::string& p) {
-  std::string c = CleanPath(p);
+  std::string c = llb_internal::CleanPath(p);
   size_t slash = c.rfind('/');
   return slash == std::string::npos ? c : c.substr(slash + 1);
 }
@@ -66,7 +66,7 @@ absl::Status ParseChmod(const std::string& v, llb::CopyOptions* o) {
 
 absl::Status Converter::Workdir(Stage& s, const std::string& path, const Node* n) {
   std::string current = s.image["config"].value("WorkingDir", "");
-  std::string wd = NormalizePath(current.empty() ? "/" : current, path, false);
+  std::string wd = llb_internal::NormalizeActionPath(current, path, false);
   s.image["config"]["WorkingDir"] = wd;
   s.state = s.state.Dir(wd);
   if (n == nullptr) return absl::OkStatus();  // from the base image: no step
@@ -75,7 +75,7 @@ absl::Status Converter::Workdir(Stage& s, const std::string& path, const Node* n
     llb::MkdirOptions mo;
     mo.make_parents = true;
     std::string user = s.image["config"].value("User", "");
-    if (!user.empty()) mo.owner = ParseOwner(user);
+    if (!user.empty()) mo.owner = llb::Owner::Parse(user);
     s.state = s.state.File(llb::Mkdir(wd, 0755, mo), Op(s, *n, "WORKDIR " + wd));
   }
   History(s, "WORKDIR " + wd, layer);
@@ -91,7 +91,7 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
     llb::Mount mount;
     std::string target = m.target;
     if (!target.empty() && target[0] != '/')
-      target = CleanPath("/" + s.state.GetDir() + "/" + target);
+      target = llb_internal::JoinPath({"/", s.state.GetDir(), target});
     if (m.type == "secret") {
       std::string id = !m.id.empty() ? m.id : m.source;
       if (id.empty()) id = BaseName(m.target);
@@ -144,10 +144,10 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
       pb::CacheSharingOpt sharing = m.sharing == "private"  ? pb::PRIVATE
                                     : m.sharing == "locked" ? pb::LOCKED
                                                             : pb::SHARED;
-      std::string id = m.id.empty() ? CleanPath(m.target) : m.id;
+      std::string id = m.id.empty() ? llb_internal::CleanPath(m.target) : m.id;
       mount.cache = llb::CacheMount{"/" + id, sharing};
     }
-    std::string selector = CleanPath("/" + m.source);
+    std::string selector = llb_internal::JoinPath({"/", m.source});
     if (selector != "/") {
       mount.selector = selector;
     } else if (m.uid || m.gid || m.mode) {
@@ -164,8 +164,7 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
   return out;
 }
 
-absl::Status Converter::Run(Stage& s, const Node& n) {
-  KILN_ASSIGN_OR_RETURN(Flags f, Flags::Parse(n.flags, {"mount*", "network", "security"}));
+absl::Status Converter::Run(Stage& s, const Node& n, const Flags& f) {
   std::vector<std::string> args = Args(n);
   bool json = n.attributes.count("json") && n.attributes.at("json");
   if (!json) args = {absl::StrJoin(args, " ")};
@@ -265,13 +264,8 @@ absl::Status Converter::Run(Stage& s, const Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status Converter::Copy(Stage& s, const Node& n, bool add) {
+absl::Status Converter::Copy(Stage& s, const Node& n, const Flags& f, bool add) {
   const char* what = add ? "ADD" : "COPY";
-  KILN_ASSIGN_OR_RETURN(
-      Flags f,
-      add ? Flags::Parse(n.flags, {"chown", "chmod", "link?", "keep-git-dir?", "checksum",
-                                   "unpack?", "exclude*"})
-          : Flags::Parse(n.flags, {"chown", "chmod", "from", "link?", "parents?", "exclude*"}));
   std::vector<std::string> args = Args(n);
   if (args.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -298,11 +292,10 @@ absl::Status Converter::Copy(Stage& s, const Node& n, bool add) {
   }
   std::string checksum = f.Get("checksum");
   std::string cwd = s.state.GetDir().empty() ? "/" : s.state.GetDir();
-  dest = (dest.empty() || dest == ".") ? NormalizePath(cwd, "./", true)
-                                       : NormalizePath(cwd, dest, true);
+  dest = llb_internal::NormalizeActionPath(cwd, dest.empty() || dest == "." ? "./" : dest, true);
 
   llb::CopyOptions base;
-  if (!chown.empty()) base.owner = ParseOwner(chown);
+  if (!chown.empty()) base.owner = llb::Owner::Parse(chown);
   if (!chmod.empty()) KILN_RETURN_IF_ERROR(ParseChmod(chmod, &base));
   base.exclude_patterns = f.All("exclude");
   base.create_dest_path = true;
@@ -385,10 +378,10 @@ absl::Status Converter::Copy(Stage& s, const Node& n, bool add) {
         size_t pivot = src.find("/./");
         std::string pattern = pivot == std::string::npos ? src : src.substr(pivot + 3);
         from_path = pivot == std::string::npos ? "/" : src.substr(0, pivot);
-        pattern = NormalizePath("/", pattern, false).substr(1);
+        pattern = llb_internal::NormalizeActionPath("/", pattern, false).substr(1);
         o.include_patterns = {pattern};
         if (!HasWildcards(from_path) && !HasWildcards(pattern)) {
-          o.required_paths = {NormalizePath("/", from_path + "/" + pattern, false)};
+          o.required_paths = {llb_internal::JoinPath({"/", from_path, pattern})};
         }
       }
       o.follow_symlinks = true;
@@ -396,7 +389,7 @@ absl::Status Converter::Copy(Stage& s, const Node& n, bool add) {
       o.attempt_unpack = unpack.value_or(add);
       o.allow_wildcard = true;
       o.allow_empty_wildcard = true;
-      chain = chain.Copy(source, NormalizePath("/", from_path, false), dest, o);
+      chain = chain.Copy(source, llb_internal::NormalizeActionPath("/", from_path, false), dest, o);
     }
   }
   for (const std::string& d : doc_names) msg += d;

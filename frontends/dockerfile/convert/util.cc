@@ -120,7 +120,8 @@ absl::StatusOr<uint32_t> ParseUint(const std::string& key, const std::string& v,
   return static_cast<uint32_t>(n);
 }
 
-// Splits a --mount value on commas, honouring double quotes as CSV does.
+}  // namespace
+
 std::vector<std::string> CsvFields(std::string_view v) {
   std::vector<std::string> out;
   std::string cur;
@@ -145,7 +146,17 @@ std::vector<std::string> CsvFields(std::string_view v) {
   return out;
 }
 
-}  // namespace
+absl::StatusOr<Flags> InstructionFlags(const Node& n) {
+  static const std::map<std::string, std::vector<std::string>> kFlags = {
+      {"FROM", {"platform"}},
+      {"RUN", {"mount*", "network", "security"}},
+      {"COPY", {"chown", "chmod", "from", "link?", "parents?", "exclude*"}},
+      {"ADD", {"chown", "chmod", "link?", "keep-git-dir?", "checksum", "unpack?", "exclude*"}},
+      {"HEALTHCHECK", {"interval", "timeout", "start-period", "start-interval", "retries"}}};
+  auto allowed = kFlags.find(absl::AsciiStrToUpper(n.value));
+  return Flags::Parse(n.flags,
+                      allowed == kFlags.end() ? std::vector<std::string>{} : allowed->second);
+}
 
 absl::StatusOr<MountSpec> ParseMount(
     std::string_view value,
@@ -322,38 +333,6 @@ absl::StatusOr<std::vector<std::string>> ParsePorts(const std::vector<std::strin
   }
   return out;
 }
-
-std::string CleanPath(std::string_view p) {
-  if (p.empty()) return ".";
-  bool rooted = p[0] == '/';
-  std::vector<std::string> parts;
-  for (absl::string_view seg : absl::StrSplit(absl::string_view(p.data(), p.size()), '/')) {
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back("..");
-      }
-      continue;
-    }
-    parts.push_back(std::string(seg));
-  }
-  std::string out = (rooted ? "/" : "") + absl::StrJoin(parts, "/");
-  return out.empty() ? "." : out;
-}
-
-std::string NormalizePath(const std::string& cwd, const std::string& p, bool keep_slash) {
-  std::string joined = !p.empty() && p[0] == '/' ? p : cwd + "/" + p;
-  std::string out = CleanPath(joined);
-  if (keep_slash && out != "/" &&
-      ((!p.empty() && p.back() == '/') || (p.size() >= 2 && p.substr(p.size() - 2) == "/."))) {
-    out += "/";
-  }
-  return out;
-}
-
-llb::Owner ParseOwner(const std::string& chown) { return llb::Owner::Parse(chown); }
 
 std::string Suggest(std::string_view word, const std::vector<std::string>& options) {
   std::string w = absl::AsciiStrToLower(absl::string_view(word.data(), word.size()));

@@ -3,11 +3,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "frontends/dockerfile/convert/convert.h"
 #include "frontends/dockerfile/parser/parser.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
 namespace kiln::dockerfile {
@@ -92,18 +92,8 @@ std::vector<std::string> ParseDockerignore(std::string_view text) {
     if (invert) p = std::string(absl::StripAsciiWhitespace(p.substr(1)));
     if (!p.empty()) {
       // filepath.Clean, then drop a leading "/".
-      bool rooted = p[0] == '/';
-      std::vector<std::string> parts;
-      for (absl::string_view seg : absl::StrSplit(p, '/')) {
-        if (seg.empty() || seg == ".") continue;
-        if (seg == ".." && !parts.empty() && parts.back() != "..") {
-          parts.pop_back();
-        } else if (seg != ".." || !rooted) {
-          parts.push_back(std::string(seg));
-        }
-      }
-      p = absl::StrJoin(parts, "/");
-      if (p.empty()) p = rooted ? "/" : ".";
+      p = llb_internal::CleanPath(p);
+      if (p.size() > 1 && p[0] == '/') p = p.substr(1);
     }
     out.push_back(invert ? "!" + p : p);
   }
