@@ -133,6 +133,7 @@ absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait
   if (dropped.ok()) {
     for (const std::string& id : *dropped) {
       absl::Status st = snapshotter_->RemoveLayer(id);
+      if (st.ok()) st = cache_internal::RemoveAll(LayerMetaDir(id));
       if (!st.ok()) dropped = st;
       if (!st.ok()) break;
     }

@@ -62,6 +62,9 @@ class Cache {
   Snapshotter* snapshotter() { return snapshotter_.get(); }
   ContentStore* content() { return content_.get(); }
   CacheMounts* cache_mounts() { return cache_mounts_.get(); }
+  // A directory for facts derived from layer `id` (such as its exported
+  // blob); Prune removes it with the layer. Not created here.
+  std::string LayerMetaDir(const std::string& id) const { return root_ + "/layer-meta/" + id; }
 
   // Blocks until this process is the only one computing `key`. Errors:
   // Internal when the lock file cannot be opened.

@@ -1,5 +1,6 @@
 #include "gateway/engine/engine.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,48 @@ TEST(EngineTest, ImageOutputsTakeTheFrontendConfigAndACompression) {
   EXPECT_EQ(gz.config["history"][0]["created_by"], "LIST");
   EXPECT_FALSE(gz.config["history"][1].value("empty_layer", false));
   EXPECT_FALSE(ParseOutputSpec("type=oci,dest=x,compression=lz4").ok());
+}
+
+TEST(EngineTest, LayerBlobsAreReusedUntilTheirLayerOrBlobIsGone) {
+  std::string ctx = TempDir("ctx4"), root = TempDir("root4"), out = TempDir("out4");
+  std::ofstream(ctx + "/LIST") << "alpha\n";
+  frontend::Registry registry;
+  registry.Register("list.v0", [] { return std::make_unique<ListFrontend>(); });
+  auto engine = Engine::Open({root, "auto", 2}, &registry);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  BuildRequest req;
+  req.frontend = "list.v0";
+  req.frontend_options["filename"] = "LIST";
+  req.locals["context"] = ctx;
+  req.outputs.push_back({"oci", {{"dest", out + "/a.tar"}}});
+  ASSERT_TRUE((*engine)->Build(req, nullptr, nullptr).ok());
+  OciImage first = ReadOci(out + "/a.tar");
+  ASSERT_EQ(first.blobs.size(), 1u);
+  std::string layer_digest = "sha256:" + Sha256Hex(first.blobs[0]);
+  // The memo names the stored blob; the second export reuses it.
+  std::string meta = root + "/layer-meta";
+  std::vector<std::string> ids;
+  if (DIR* d = opendir(meta.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ids.push_back(e->d_name);
+    }
+    closedir(d);
+  }
+  ASSERT_EQ(ids.size(), 1u);
+  std::string id = ids[0];
+  std::string memo = Read(meta + "/" + id + "/blob-v1-gzip-none");
+  EXPECT_EQ(memo.substr(0, memo.find(' ')), layer_digest);
+  req.outputs = {{"oci", {{"dest", out + "/b.tar"}}}};
+  ASSERT_TRUE((*engine)->Build(req, nullptr, nullptr).ok());
+  EXPECT_EQ(Read(out + "/a.tar"), Read(out + "/b.tar"));
+  // A memo whose blob left the content store is not trusted.
+  ASSERT_TRUE((*engine)->cache()->content()->Delete(layer_digest).ok());
+  req.outputs = {{"oci", {{"dest", out + "/c.tar"}}}};
+  ASSERT_TRUE((*engine)->Build(req, nullptr, nullptr).ok());
+  EXPECT_EQ(ReadOci(out + "/c.tar").blobs, first.blobs);
+  // Prune takes the memo with its layer.
+  ASSERT_TRUE((*engine)->cache()->Prune(-1, absl::Seconds(5), false).ok());
+  EXPECT_NE(access((meta + "/" + id).c_str(), F_OK), 0);
 }
 
 TEST(EngineTest, UnknownFrontendNamesTheAlternatives) {

@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -155,6 +156,67 @@ absl::Status AddTarFile(struct archive* a, const std::string& name, const std::s
   return absl::OkStatus();
 }
 
+// A layer as an image blob. Layers never change once committed, so the blob
+// for one compression and epoch is remembered beside the layer: a rebuild
+// then neither tars nor compresses layers it exported before.
+struct LayerBlob {
+  std::string digest;
+  int64_t size = 0;
+  std::string diff_id;
+};
+
+std::string MemoPath(cache::Cache* cache, const std::string& id, const BuildImageOptions& o) {
+  // "v1": bump when the layer tar format changes, so older blobs are not reused.
+  return absl::StrCat(cache->LayerMetaDir(id), "/blob-v1-",
+                      std::string(CompressionName(o.compression)), "-",
+                      o.epoch.has_value() ? absl::StrCat(*o.epoch) : "none");
+}
+
+// The remembered blob, if there is one and the content store still has it.
+std::optional<LayerBlob> ReadMemo(cache::Cache* cache, const std::string& path) {
+  std::ifstream in(path);
+  LayerBlob b;
+  if (!(in >> b.digest >> b.size >> b.diff_id) || !cache->content()->Has(b.digest)) {
+    return std::nullopt;
+  }
+  return b;
+}
+
+// Best effort: without the memo the next export only redoes the work.
+void WriteMemo(const std::string& path, const LayerBlob& b) {
+  std::string dir = path.substr(0, path.rfind('/')), tmp = path + ".tmp";
+  mkdir(dir.substr(0, dir.rfind('/')).c_str(), 0700);
+  mkdir(dir.c_str(), 0700);
+  std::ofstream(tmp) << b.digest << " " << b.size << " " << b.diff_id << "\n";
+  if (rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
+}
+
+// Tars (and compresses) layer `id` into the content store.
+absl::StatusOr<LayerBlob> ExportLayer(cache::Cache* cache, const std::string& id,
+                                      const BuildImageOptions& options) {
+  TempFile tar, packed;
+  if (tar.fd < 0 || packed.fd < 0) return absl::InternalError("cannot create a temporary file");
+  exporter::TarOptions tar_options;
+  tar_options.oci_whiteouts = true;
+  // Image layers clamp newer times to the epoch, as BuildKit's image
+  // exporter does.
+  if (options.epoch.has_value()) {
+    tar_options.source_date_epoch =
+        exporter::Epoch{*options.epoch, exporter::EpochMode::kClampNewer};
+  }
+  KILN_RETURN_IF_ERROR(
+      exporter::ExportTarToFd(cache->snapshotter()->LayerDir(id), tar.fd, tar_options));
+  LayerBlob b;
+  KILN_ASSIGN_OR_RETURN(b.diff_id, FileDigest(tar.path));
+  std::string blob_path = tar.path;
+  if (options.compression != Compression::kNone) {
+    KILN_RETURN_IF_ERROR(Compress(tar.path, packed.path, options.compression));
+    blob_path = packed.path;
+  }
+  KILN_ASSIGN_OR_RETURN(std::tie(b.digest, b.size), StoreFile(cache->content(), blob_path));
+  return b;
+}
+
 }  // namespace
 
 absl::StatusOr<Compression> ParseCompression(const std::string& name) {
@@ -171,29 +233,16 @@ absl::StatusOr<BuiltImage> BuildImage(cache::Cache* cache, const cache::Chain& c
   std::vector<std::string> diff_ids;
   std::vector<std::pair<std::string, int64_t>> blobs;
   for (const std::string& id : chain) {
-    TempFile tar, packed;
-    if (tar.fd < 0 || packed.fd < 0) return absl::InternalError("cannot create a temporary file");
-    exporter::TarOptions tar_options;
-    tar_options.oci_whiteouts = true;
-    // Image layers clamp newer times to the epoch, as BuildKit's image
-    // exporter does.
-    if (options.epoch.has_value()) {
-      tar_options.source_date_epoch =
-          exporter::Epoch{*options.epoch, exporter::EpochMode::kClampNewer};
+    std::string memo = MemoPath(cache, id, options);
+    std::optional<LayerBlob> blob = ReadMemo(cache, memo);
+    if (!blob.has_value()) {
+      KILN_ASSIGN_OR_RETURN(blob, ExportLayer(cache, id, options));
+      WriteMemo(memo, *blob);
     }
-    KILN_RETURN_IF_ERROR(
-        exporter::ExportTarToFd(cache->snapshotter()->LayerDir(id), tar.fd, tar_options));
-    KILN_ASSIGN_OR_RETURN(std::string diff_id, FileDigest(tar.path));
-    std::string blob_path = tar.path;
-    if (options.compression != Compression::kNone) {
-      KILN_RETURN_IF_ERROR(Compress(tar.path, packed.path, options.compression));
-      blob_path = packed.path;
-    }
-    KILN_ASSIGN_OR_RETURN(auto blob, StoreFile(cache->content(), blob_path));
-    diff_ids.push_back(diff_id);
-    out.layers.push_back(blob.first);
+    diff_ids.push_back(blob->diff_id);
+    out.layers.push_back(blob->digest);
     out.media_types.push_back(LayerMediaType(options.compression));
-    blobs.push_back(blob);
+    blobs.emplace_back(blob->digest, blob->size);
   }
   KILN_ASSIGN_OR_RETURN(std::string config, ImageConfig(options, diff_ids));
   KILN_ASSIGN_OR_RETURN(out.config, cache->content()->Put(config));

@@ -1,7 +1,9 @@
 // Images from build results: each layer of a result's chain becomes a tar
-// blob (gzip by default, or zstd or uncompressed) (overlay deletions written as OCI `.wh.`
-// whiteouts, opaque directories as `.wh..wh..opq`), with an OCI config listing their diff IDs and a
-// manifest, all in the content store.
+// blob, gzip (default), zstd or uncompressed, with overlay deletions written
+// as OCI `.wh.` whiteouts and opaque directories as `.wh..wh..opq`; an OCI
+// config lists their diff IDs and a manifest lists the blobs, all in the
+// content store. A layer's blob is remembered beside the layer, so later
+// exports of the same layer reuse it.
 //
 // With an epoch (SOURCE_DATE_EPOCH), timestamps newer than it are clamped to
 // it, as BuildKit's image exporter does, and the config's `created` is the
