@@ -183,6 +183,34 @@ TEST(EngineTest, LayerBlobsAreReusedUntilTheirLayerOrBlobIsGone) {
   EXPECT_NE(access((meta + "/" + id).c_str(), F_OK), 0);
 }
 
+// ListFrontend's result with an image config of the wrong shape.
+class BadConfigFrontend : public ListFrontend {
+ public:
+  absl::StatusOr<frontend::Result> Build(frontend::Bridge& bridge) override {
+    KILN_ASSIGN_OR_RETURN(frontend::Result r, ListFrontend::Build(bridge));
+    r.metadata[frontend::kImageConfigKey] = R"({"history":[{"empty_layer":"yes"}]})";
+    return r;
+  }
+};
+
+TEST(EngineTest, AFrontendConfigOfTheWrongShapeIsAnErrorAndWritesNothing) {
+  std::string ctx = TempDir("ctx5"), out = TempDir("out5");
+  std::ofstream(ctx + "/LIST") << "alpha\n";
+  frontend::Registry registry;
+  registry.Register("bad.v0", [] { return std::make_unique<BadConfigFrontend>(); });
+  auto engine = Engine::Open({TempDir("root5"), "auto", 2}, &registry);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  BuildRequest req;
+  req.frontend = "bad.v0";
+  req.frontend_options["filename"] = "LIST";
+  req.locals["context"] = ctx;
+  req.outputs.push_back({"oci", {{"dest", out + "/img.tar"}}});
+  auto r = (*engine)->Build(req, nullptr, nullptr);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("wrong type"), std::string::npos) << r.status();
+  EXPECT_NE(access((out + "/img.tar").c_str(), F_OK), 0);
+}
+
 TEST(EngineTest, UnknownFrontendNamesTheAlternatives) {
   frontend::Registry registry;
   auto engine = Engine::Open({TempDir("root2"), "auto", 1}, &registry);

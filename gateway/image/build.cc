@@ -90,8 +90,8 @@ std::string Rfc3339(int64_t seconds) {
 // The config document: the frontend's (or an empty one) with our rootfs,
 // and history completed for layers the frontend did not describe, as
 // BuildKit's exporter does.
-absl::StatusOr<std::string> ImageConfig(const BuildImageOptions& options,
-                                        const std::vector<std::string>& diff_ids) {
+absl::StatusOr<std::string> ImageConfigDocument(const BuildImageOptions& options,
+                                                const std::vector<std::string>& diff_ids) {
   nlohmann::json config = nlohmann::json::object();
   if (!options.config.empty()) {
     config = nlohmann::json::parse(options.config, nullptr, false);
@@ -132,6 +132,18 @@ absl::StatusOr<std::string> ImageConfig(const BuildImageOptions& options,
   }
   config["history"] = std::move(history);
   return config.dump();
+}
+
+// The frontend's config is input from outside: a field of the wrong JSON
+// type is an error, not an exception.
+absl::StatusOr<std::string> ImageConfig(const BuildImageOptions& options,
+                                        const std::vector<std::string>& diff_ids) {
+  try {
+    return ImageConfigDocument(options, diff_ids);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the frontend's image config has a field of the wrong type (", e.what(), ")"));
+  }
 }
 
 absl::StatusOr<std::string> FileDigest(const std::string& path) {

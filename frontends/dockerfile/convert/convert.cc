@@ -518,7 +518,14 @@ absl::StatusOr<Converted> Converter::Run() {
 
 absl::StatusOr<Converted> Convert(std::string_view dockerfile, const ConvertOptions& options) {
   convert_internal::Converter c(dockerfile, options);
-  return c.Run();
+  // Base image configs come from outside (imported archives, registries):
+  // a field of the wrong JSON type must be an error, not an exception.
+  try {
+    return c.Run();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.filename, ": a base image config has a field of the wrong type (", e.what(), ")"));
+  }
 }
 
 }  // namespace kiln::dockerfile

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sdk/llb/testing.h"
 
@@ -14,7 +16,9 @@ using Json = nlohmann::json;
 // Images the fake registry knows: busybox (one layer, an Env and a
 // WorkingDir) and "parent" (with ONBUILD triggers).
 absl::StatusOr<frontend::ResolvedImage> FakeResolve(const std::string& ref) {
-  std::string norm = *llb::NormalizeImageRef(ref);
+  absl::StatusOr<std::string> normalized = llb::NormalizeImageRef(ref);
+  if (!normalized.ok()) return normalized.status();
+  std::string norm = *normalized;
   if (norm == "docker.io/library/busybox:latest") {
     return frontend::ResolvedImage{
         norm, "sha256:" + std::string(64, 'b'),
@@ -302,6 +306,47 @@ TEST(ConvertTest, OnlyTheNativePlatform) {
   EXPECT_TRUE(absl::StrContains(Error("FROM busybox\n", o), "native platform"));
   o.target_platform = "linux/amd64";
   MustConvert("FROM busybox\n", o);
+}
+
+TEST(ConvertTest, BaseImageConfigsOfTheWrongShapeAreErrors) {
+  for (const char* config :
+       {R"({"config":{"WorkingDir":5},"rootfs":{"diff_ids":["sha256:aa"]}})",
+        R"({"config":{"Env":"PATH=/bin"},"rootfs":{"diff_ids":["sha256:aa"]}})",
+        R"({"config":{"OnBuild":[7]},"rootfs":{"diff_ids":"x"}})", R"({"config":[]})", R"([1,2])",
+        R"(not json)"}) {
+    ConvertOptions o = Options();
+    o.resolve_image = [config](const std::string& ref) -> absl::StatusOr<frontend::ResolvedImage> {
+      return frontend::ResolvedImage{ref, "sha256:" + std::string(64, 'd'), config};
+    };
+    absl::StatusOr<Converted> c =
+        Convert("FROM odd\nWORKDIR x\nENV A=1\nUSER u\nCMD x\nRUN true\n", o);
+    if (!c.ok()) {
+      EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << config << c.status();
+    }
+  }
+}
+
+TEST(ConvertTest, EveryPrefixAndEveryLineDeletionConvertsOrFailsCleanly) {
+  std::string df =
+      "ARG B=busybox\nFROM $B AS base\nENV A=1 B=\"2 3\"\nWORKDIR /w\nCOPY --chmod=644 a b/\n"
+      "RUN --mount=type=cache,target=/c <<EOF\necho $A\nEOF\nFROM base\nCOPY --from=base /w /x\n"
+      "HEALTHCHECK --interval=1s CMD true\nEXPOSE 80/udp\nONBUILD RUN x\nUSER 1:2\n";
+  std::vector<std::string> lines = absl::StrSplit(df, '\n');
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i <= df.size(); ++i) inputs.push_back(df.substr(0, i));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::vector<std::string> rest = lines;
+    rest.erase(rest.begin() + i);
+    inputs.push_back(absl::StrJoin(rest, "\n"));
+  }
+  for (const std::string& in : inputs) {
+    absl::StatusOr<Converted> c = Convert(in, Options());
+    if (c.ok()) {
+      EXPECT_TRUE(llb::Marshal(c->state).ok()) << in;
+    } else {
+      EXPECT_TRUE(absl::StartsWith(c.status().message(), "Dockerfile")) << in << c.status();
+    }
+  }
 }
 
 TEST(ConvertTest, WarningsForWhatBuildKitLints) {
