@@ -141,9 +141,9 @@ TEST_F(BadInputTest, LocalDirectoryNotShared) {
 }
 
 TEST_F(BadInputTest, FrontendThatDoesNotExistYet) {
-  KilnRun r = h_.Run({"build", "--frontend", "yaml.v0", ctx_});
+  KilnRun r = h_.Run({"build", "--frontend", "nosuch.v0", ctx_});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(absl::StrContains(r.err, "frontend \"yaml.v0\" is not available")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "frontend \"nosuch.v0\" is not available")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "dockerfile.v0")) << r.err;  // what there is
   EXPECT_TRUE(absl::StrContains(r.err, "--llb")) << r.err;
 }

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "cmd/kiln/args.h"
 #include "frontends/dockerfile/parser/parser.h"
+#include "frontends/yaml/spec/spec.h"
 #include "gateway/engine/engine.h"
 #include "gateway/progress/printer.h"
 #include "sdk/base/digest.h"
@@ -35,7 +36,7 @@ Commands:
   du        show the disk usage of the build cache, per record
   prune     remove build cache
   image     manage images: import, ls, rm
-  debug     debugging aids: kiln debug dockerfile-ast FILE
+  debug     debugging aids: dockerfile-ast FILE, yaml-schema
   help      show help for a command (kiln help build)
 
 Global flags:
@@ -50,8 +51,11 @@ constexpr char kBuildUsage[] = R"(Usage: kiln build [FLAGS] [CONTEXT]
 Builds CONTEXT (default ".") with a frontend, or solves an LLB definition.
 
 Flags:
-  -f, --file FILE            the build definition (default CONTEXT/Dockerfile)
-      --frontend NAME        frontend to run (default dockerfile.v0)
+  -f, --file FILE            the build definition (default CONTEXT/Dockerfile;
+                             kiln.yaml for yaml.v0)
+      --frontend NAME        frontend to run: dockerfile.v0 (default) or
+                             yaml.v0; a file whose first line is
+                             "# syntax=yaml.v0" picks yaml.v0 by itself
       --opt K=V              frontend option (repeatable)
       --target T             build stage to build
       --platform P           target platform (os/arch); only the native
@@ -117,9 +121,14 @@ docker.io/library/busybox:latest). Builds use images with docker-image://.
 )";
 
 constexpr char kDebugUsage[] = R"(Usage: kiln debug dockerfile-ast FILE
+       kiln debug yaml-schema
 
-Prints the parsed syntax tree of a Dockerfile in the format of BuildKit's
-parser test results (one instruction per line, with flags and heredocs).
+dockerfile-ast prints the parsed syntax tree of a Dockerfile in the format
+of BuildKit's parser test results (one instruction per line, with flags and
+heredocs).
+
+yaml-schema prints a JSON Schema (draft 7) of the yaml.v0 build language,
+for editors to validate specs with.
 )";
 
 int Fail(const absl::Status& st, int code = 1) {
@@ -405,6 +414,10 @@ int Debug(const std::vector<std::string>& args) {
   auto a = ParseArgs(args, {{"help", "h", true}});
   if (!a.ok()) return Fail(a.status(), 2);
   if (a->Has("help")) return std::cout << kDebugUsage, 0;
+  if (a->positional.size() == 1 && a->positional[0] == "yaml-schema") {
+    std::cout << yamlspec::JsonSchema();
+    return 0;
+  }
   if (a->positional.size() != 2 || a->positional[0] != "dockerfile-ast") {
     std::cerr << kDebugUsage;
     return 2;

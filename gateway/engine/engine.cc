@@ -86,8 +86,13 @@ absl::Status ValidateOutputSpec(const OutputSpec& out) {
 class Engine::EngineBridge : public frontend::Bridge {
  public:
   EngineBridge(Engine* engine, const BuildRequest& req, const solver::Session& session,
-               progress::Sink* progress, const std::atomic<bool>* cancel)
-      : engine_(engine), req_(req), session_(session), progress_(progress), cancel_(cancel) {}
+               progress::Sink* progress, const std::atomic<bool>* cancel, int depth = 0)
+      : engine_(engine),
+        req_(req),
+        session_(session),
+        progress_(progress),
+        cancel_(cancel),
+        depth_(depth) {}
 
   const std::map<std::string, std::string>& Options() const override {
     return req_.frontend_options;
@@ -128,12 +133,30 @@ class Engine::EngineBridge : public frontend::Bridge {
     progress_->Emit(e);
   }
 
+  absl::StatusOr<frontend::Result> CallFrontend(
+      const std::string& name, const std::map<std::string, std::string>& options) override {
+    constexpr int kMaxDepth = 8;  // `# syntax=` lines that forward in a circle
+    if (depth_ >= kMaxDepth) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("frontends forwarded to each other more than ", kMaxDepth,
+                       " deep (last: ", name, "); check the # syntax= lines"));
+    }
+    if (engine_->frontends_ == nullptr) return frontend::Registry().New(name).status();
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<frontend::Frontend> fe, engine_->frontends_->New(name));
+    BuildRequest sub = req_;
+    sub.frontend = name;
+    sub.frontend_options = options;
+    EngineBridge bridge(engine_, sub, session_, progress_, cancel_, depth_ + 1);
+    return fe->Build(bridge);
+  }
+
  private:
   Engine* engine_;
   const BuildRequest& req_;
   const solver::Session& session_;
   progress::Sink* progress_;
   const std::atomic<bool>* cancel_;
+  int depth_;
   std::map<std::string, cache::Chain> results_;
 };
 

@@ -222,25 +222,4 @@ bool PatternMatcher::MatchesUsingParent(std::string_view rel_path, const MatchIn
   return matched;
 }
 
-std::vector<std::string> ParseDockerignore(std::string_view content) {
-  std::vector<std::string> out;
-  if (fsutil_internal::HasPrefix(content, "\xEF\xBB\xBF")) content.remove_prefix(3);
-  while (!content.empty()) {
-    size_t nl = content.find('\n');
-    std::string_view line = content.substr(0, nl);
-    content = nl == std::string_view::npos ? std::string_view() : content.substr(nl + 1);
-    if (!line.empty() && line[0] == '#') continue;
-    std::string p(absl::StripAsciiWhitespace(absl::string_view(line.data(), line.size())));
-    if (p.empty()) continue;
-    bool invert = p[0] == '!';
-    if (invert) p = std::string(absl::StripAsciiWhitespace(absl::string_view(p).substr(1)));
-    if (!p.empty()) {
-      p = CleanPath(p);
-      if (p.size() > 1 && p[0] == '/') p.erase(0, 1);
-    }
-    out.push_back(invert ? "!" + p : p);
-  }
-  return out;
-}
-
 }  // namespace kiln::fsutil

@@ -79,12 +79,6 @@ class PatternMatcher {
   bool exclusions_ = false;
 };
 
-// The patterns of a .dockerignore file: a UTF-8 BOM is dropped, lines whose
-// first character is '#' are comments, each line is trimmed, blank lines are
-// skipped, and each pattern is cleaned with a leading "/" removed (the '!'
-// prefix kept). Never fails.
-std::vector<std::string> ParseDockerignore(std::string_view content);
-
 }  // namespace kiln::fsutil
 
 #endif  // KILN_GATEWAY_FSUTIL_PATTERNS_H_

@@ -198,22 +198,5 @@ TEST(PatternMatcherTest, UsingParentAgreesWithLexicalParents) {
   }
 }
 
-TEST(ParseDockerignoreTest, CommentsBlankLinesAndCleaning) {
-  std::string content =
-      "\xEF\xBB\xBF# comment\n"
-      "\n"
-      "  node_modules  \n"
-      "/abs/path/\r\n"
-      "! ./keep\n"
-      "  # not a comment once indented\n"
-      "a/../b\n"
-      "!\n";
-  std::vector<std::string> want = {
-      "node_modules", "abs/path", "!keep", "# not a comment once indented", "b", "!"};
-  EXPECT_EQ(ParseDockerignore(content), want);
-}
-
-TEST(ParseDockerignoreTest, EmptyContent) { EXPECT_TRUE(ParseDockerignore("").empty()); }
-
 }  // namespace
 }  // namespace kiln::fsutil

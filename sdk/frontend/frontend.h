@@ -31,6 +31,14 @@ struct ResolvedImage {
   std::string config;  // the image config JSON, as stored
 };
 
+// What a frontend returns: the definition of the build's result, and
+// metadata for the exporters (kImageConfigKey: the image config JSON,
+// history included, that image outputs start from).
+struct Result {
+  pb::Definition definition;
+  std::map<std::string, std::string> metadata;
+};
+
 class Bridge {
  public:
   virtual ~Bridge() = default;
@@ -48,14 +56,12 @@ class Bridge {
   // A one-line notice for the client's progress output (a lint warning,
   // which frontend serves a `# syntax=`).
   virtual void Warn(const std::string& message) = 0;
-};
-
-// What a frontend returns: the definition of the build's result, and
-// metadata for the exporters (kImageConfigKey: the image config JSON,
-// history included, that image outputs start from).
-struct Result {
-  pb::Definition definition;
-  std::map<std::string, std::string> metadata;
+  // Runs another frontend, `name`, with `options` in place of this build's,
+  // and returns its result: BuildKit's Solve with a frontend. A Dockerfile
+  // whose `# syntax=` names a built-in frontend (yaml.v0) forwards this way.
+  // NotFound naming the frontend when there is none of that name.
+  virtual absl::StatusOr<Result> CallFrontend(
+      const std::string& name, const std::map<std::string, std::string>& options) = 0;
 };
 
 class Frontend {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace kiln::llb {
 namespace {
@@ -74,6 +76,23 @@ pb::Platform Platform::ToProto() const {
   out.set_osversion(os_version);
   for (const std::string& f : os_features) out.add_osfeatures(f);
   return out;
+}
+
+Platform Platform::Parse(std::string_view s) {
+  std::vector<std::string> parts = absl::StrSplit(absl::string_view(s.data(), s.size()), '/');
+  if (parts.size() == 1) return Platform{"linux", parts[0]};
+  return Platform{parts[0], parts[1], parts.size() > 2 ? parts[2] : ""};
+}
+
+std::string Platform::ToString() const {
+  return absl::StrCat(os, "/", architecture, variant.empty() ? "" : "/", variant);
+}
+
+absl::Status CheckNativePlatform(std::string_view wanted, const Platform& native) {
+  if (Platform::Parse(wanted).Normalized() == native.Normalized()) return absl::OkStatus();
+  return absl::UnimplementedError(
+      absl::StrCat("platform ", std::string(wanted), ": kiln builds for the native platform (",
+                   native.Normalized().ToString(), ") only, until multi-platform builds come"));
 }
 
 }  // namespace kiln::llb

@@ -8,8 +8,10 @@
 #define KILN_SDK_LLB_PLATFORM_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "proto/llb/ops.pb.h"
 
 namespace kiln::llb {
@@ -33,12 +35,23 @@ struct Platform {
 
   pb::Platform ToProto() const;
 
+  // "os/arch[/variant]", or "arch" alone for linux; not normalized.
+  static Platform Parse(std::string_view s);
+  // "os/arch[/variant]".
+  std::string ToString() const;
+
   friend bool operator==(const Platform& a, const Platform& b) {
     return a.os == b.os && a.architecture == b.architecture && a.variant == b.variant &&
            a.os_version == b.os_version && a.os_features == b.os_features;
   }
   friend bool operator!=(const Platform& a, const Platform& b) { return !(a == b); }
 };
+
+// OK when `wanted` ("linux/amd64", as --platform gives it) is `native`
+// after normalization; Unimplemented naming both otherwise, since kiln
+// builds for the native platform only until multi-platform builds come.
+absl::Status CheckNativePlatform(std::string_view wanted,
+                                 const Platform& native = Platform::Host());
 
 }  // namespace kiln::llb
 

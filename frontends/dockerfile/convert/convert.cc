@@ -35,25 +35,6 @@ bool IsValidStageName(const std::string& n) {
   return true;
 }
 
-std::string PlatformString(const llb::Platform& p) {
-  return absl::StrCat(p.os, "/", p.architecture, p.variant.empty() ? "" : "/", p.variant);
-}
-
-// kiln builds natively: a platform other than the host's is refused.
-absl::Status CheckNative(const std::string& wanted, const llb::Platform& native) {
-  std::vector<std::string> parts = absl::StrSplit(wanted, '/');
-  llb::Platform p;
-  if (parts.size() == 1) {
-    p = {"linux", parts[0]};
-  } else {
-    p = {parts[0], parts[1], parts.size() > 2 ? parts[2] : ""};
-  }
-  if (p.Normalized() == native.Normalized()) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrCat(
-      "platform ", wanted, ": kiln builds for the native platform (",
-      PlatformString(native.Normalized()), ") only, until multi-platform builds come"));
-}
-
 // The config of an image with no config (scratch, a local context).
 Json EmptyImage() {
   Json image = Json::object();
@@ -149,12 +130,12 @@ absl::Status Converter::MetaArgs() {
   std::string target = options_.target;
   if (target.empty()) target = stages_.back()->name;
   if (target.empty()) target = "default";
-  const std::pair<const char*, std::string> defaults[] = {{"BUILDPLATFORM", PlatformString(p)},
+  const std::pair<const char*, std::string> defaults[] = {{"BUILDPLATFORM", p.ToString()},
                                                           {"BUILDOS", p.os},
                                                           {"BUILDOSVERSION", p.os_version},
                                                           {"BUILDARCH", p.architecture},
                                                           {"BUILDVARIANT", p.variant},
-                                                          {"TARGETPLATFORM", PlatformString(p)},
+                                                          {"TARGETPLATFORM", p.ToString()},
                                                           {"TARGETOS", p.os},
                                                           {"TARGETOSVERSION", p.os_version},
                                                           {"TARGETARCH", p.architecture},
@@ -421,7 +402,7 @@ absl::Status Converter::Triggers(Stage& s) {
 }
 
 absl::Status Converter::CheckPlatform(const std::string& wanted) const {
-  return CheckNative(wanted, options_.platform);
+  return llb::CheckNativePlatform(wanted, options_.platform);
 }
 
 absl::StatusOr<Converted> Converter::Run() {

@@ -17,6 +17,7 @@
 #include "frontends/dockerfile/convert/convert.h"
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/dockerfile/shell/lex.h"
+#include "sdk/base/suggest.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
@@ -67,8 +68,6 @@ absl::StatusOr<MountSpec> ParseMount(
 absl::StatusOr<int64_t> ParseGoDuration(std::string_view s);
 // EXPOSE's port specs ("80", "53/udp", "8000-8002/tcp") as "N/proto" keys.
 absl::StatusOr<std::vector<std::string>> ParsePorts(const std::vector<std::string>& specs);
-// "did you mean X?" help: the closest of `options` to `word`, or "".
-std::string Suggest(std::string_view word, const std::vector<std::string>& options);
 
 struct Stage {
   int index = 0;

@@ -6,7 +6,9 @@
 #include "absl/strings/str_split.h"
 #include "frontends/dockerfile/convert/convert.h"
 #include "frontends/dockerfile/parser/parser.h"
+#include "re2/re2.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/frontend/context.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
@@ -19,24 +21,12 @@ std::string Option(const std::map<std::string, std::string>& o, const std::strin
   return it == o.end() ? def : it->second;
 }
 
-// The bytes of `path` in local source `local`, or NotFound.
-absl::StatusOr<std::string> ReadLocal(frontend::Bridge& bridge, const std::string& local,
-                                      const std::string& path) {
-  llb::LocalOptions lo;
-  lo.include_patterns = {path};
-  lo.shared_key_hint = local;
-  lo.op.custom_name = absl::StrCat("[internal] load ", path);
-  KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(llb::Local(local, lo)));
-  KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(def));
-  return bridge.ReadFile(ref, path);
-}
-
 class DockerfileFrontend : public frontend::Frontend {
  public:
   absl::StatusOr<frontend::Result> Build(frontend::Bridge& bridge) override {
     const auto& opts = bridge.Options();
     std::string filename = Option(opts, "filename", "Dockerfile");
-    absl::StatusOr<std::string> text = ReadLocal(bridge, "dockerfile", filename);
+    absl::StatusOr<std::string> text = frontend::ReadLocalFile(bridge, "dockerfile", filename);
     if (absl::IsNotFound(text.status())) {
       return absl::NotFoundError(
           absl::StrCat("cannot read ", filename,
@@ -48,6 +38,12 @@ class DockerfileFrontend : public frontend::Frontend {
     std::string syntax = Option(opts, "build-arg:BUILDKIT_SYNTAX");
     if (syntax.empty()) {
       if (auto d = DetectSyntax(*text)) syntax = d->ref;
+    }
+    if (syntax != kFrontendName && IsBuiltinFrontendName(syntax)) {
+      // `# syntax=yaml.v0`: the file is another built-in language.
+      std::map<std::string, std::string> forwarded = opts;
+      forwarded.erase("build-arg:BUILDKIT_SYNTAX");
+      return bridge.CallFrontend(syntax, forwarded);
     }
     std::string note;
     KILN_RETURN_IF_ERROR(CheckSyntax(syntax, &note));
@@ -61,14 +57,7 @@ class DockerfileFrontend : public frontend::Frontend {
       if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
       if (absl::StartsWith(k, "context:")) co.named_contexts[k.substr(8)] = v;
     }
-    absl::StatusOr<std::string> ignore =
-        ReadLocal(bridge, "dockerfile", filename + ".dockerignore");
-    if (absl::IsNotFound(ignore.status())) ignore = ReadLocal(bridge, "context", ".dockerignore");
-    if (ignore.ok()) {
-      co.context_excludes = ParseDockerignore(*ignore);
-    } else if (!absl::IsNotFound(ignore.status())) {
-      return ignore.status();
-    }
+    KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
     KILN_ASSIGN_OR_RETURN(Converted out, Convert(*text, co));
     for (const std::string& w : out.warnings) bridge.Warn(w);
@@ -83,21 +72,9 @@ class DockerfileFrontend : public frontend::Frontend {
 
 std::unique_ptr<frontend::Frontend> NewFrontend() { return std::make_unique<DockerfileFrontend>(); }
 
-std::vector<std::string> ParseDockerignore(std::string_view text) {
-  std::vector<std::string> out;
-  for (absl::string_view raw : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
-    std::string p(absl::StripAsciiWhitespace(raw));
-    if (p.empty() || p[0] == '#') continue;
-    bool invert = p[0] == '!';
-    if (invert) p = std::string(absl::StripAsciiWhitespace(p.substr(1)));
-    if (!p.empty()) {
-      // filepath.Clean, then drop a leading "/".
-      p = llb_internal::CleanPath(p);
-      if (p.size() > 1 && p[0] == '/') p = p.substr(1);
-    }
-    out.push_back(invert ? "!" + p : p);
-  }
-  return out;
+bool IsBuiltinFrontendName(const std::string& syntax) {
+  static const LazyRE2 kName = {R"([a-z][a-z0-9]*\.v[0-9]+)"};
+  return RE2::FullMatch(syntax, *kName);
 }
 
 absl::Status CheckSyntax(const std::string& syntax, std::string* served_note) {
@@ -112,10 +89,6 @@ absl::Status CheckSyntax(const std::string& syntax, std::string* served_note) {
     *served_note = absl::StrCat("# syntax=", syntax, " is served by kiln's built-in ",
                                 kFrontendName, " frontend");
     return absl::OkStatus();
-  }
-  if (syntax == "yaml.v0" || syntax == "lua.v0") {
-    return absl::UnimplementedError(absl::StrCat(
-        "# syntax=", syntax, " names a built-in frontend that this kiln does not have yet"));
   }
   return absl::UnimplementedError(
       absl::StrCat("# syntax=", syntax,

@@ -3,7 +3,8 @@
 // It reads the Dockerfile (the "filename" option, default "Dockerfile")
 // from the "dockerfile" local source, and `<Dockerfile>.dockerignore` from
 // there or `.dockerignore` from the context; honours `# syntax=` (and the
-// BUILDKIT_SYNTAX build arg); converts with frontends/dockerfile/convert;
+// BUILDKIT_SYNTAX build arg: a built-in frontend's name, such as yaml.v0,
+// forwards the whole build to it); converts with frontends/dockerfile/convert;
 // and returns the definition with the image config as result metadata.
 //
 // Options read: filename, target, build-arg:NAME, context:NAME
@@ -24,10 +25,9 @@ inline constexpr char kFrontendName[] = "dockerfile.v0";
 
 std::unique_ptr<frontend::Frontend> NewFrontend();
 
-// The exclude patterns of a .dockerignore file, cleaned as BuildKit's
-// ignorefile.ReadAll cleans them (comments and blank lines dropped, paths
-// cleaned, a leading "/" removed, "!" kept).
-std::vector<std::string> ParseDockerignore(std::string_view text);
+// True for names of built-in frontends ("yaml.v0", "lua.v0"): a `# syntax=`
+// of one forwards the build to that frontend through Bridge::CallFrontend.
+bool IsBuiltinFrontendName(const std::string& syntax);
 
 // What a `# syntax=` value asks for: nullopt-like empty string when the
 // built-in dockerfile.v0 serves it, else an error naming what is missing.

@@ -6,13 +6,6 @@
 namespace kiln::dockerfile {
 namespace {
 
-TEST(DockerignoreTest, CleansPatternsAsBuildKitDoes) {
-  EXPECT_EQ(ParseDockerignore("# comment\n\n  *.log  \n/abs/path\n!keep.log\n! spaced\n"
-                              "a/../b\n./c/\n"),
-            (std::vector<std::string>{"*.log", "abs/path", "!keep.log", "!spaced", "b", "c"}));
-  EXPECT_TRUE(ParseDockerignore("").empty());
-}
-
 TEST(SyntaxTest, BuiltInServesDockerfileImagesAndRefusesOthers) {
   std::string note;
   EXPECT_TRUE(CheckSyntax("", &note).ok());
@@ -27,7 +20,16 @@ TEST(SyntaxTest, BuiltInServesDockerfileImagesAndRefusesOthers) {
   absl::Status other = CheckSyntax("example.com/frontend:1", &note);
   EXPECT_EQ(other.code(), absl::StatusCode::kUnimplemented);
   EXPECT_TRUE(absl::StrContains(other.message(), "frontend image")) << other;
-  EXPECT_FALSE(CheckSyntax("yaml.v0", &note).ok());
+}
+
+TEST(SyntaxTest, BuiltInNamesForward) {
+  for (const char* s : {"yaml.v0", "lua.v0", "dockerfile.v0", "mydsl.v2"}) {
+    EXPECT_TRUE(IsBuiltinFrontendName(s)) << s;
+  }
+  for (const char* s :
+       {"", "docker/dockerfile:1", "yaml", "example.com/yaml.v0", "yaml.v0:1", "YAML.v0"}) {
+    EXPECT_FALSE(IsBuiltinFrontendName(s)) << s;
+  }
 }
 
 }  // namespace

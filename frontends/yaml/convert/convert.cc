@@ -1,0 +1,677 @@
+#include "frontends/yaml/convert/convert.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/base/suggest.h"
+#include "sdk/llb/internal/go_path.h"
+
+namespace kiln::yamlconvert {
+namespace {
+
+using Json = nlohmann::json;
+using yamlspec::Pos;
+using yamlspec::Source;
+using yamlspec::Spec;
+using yamlspec::Stage;
+using yamlspec::Step;
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr char kComment[] = "kiln.yaml.v0";
+
+std::string BaseName(const std::string& p) {
+  std::string c = llb_internal::CleanPath(p);
+  size_t slash = c.rfind('/');
+  return slash == std::string::npos ? c : c.substr(slash + 1);
+}
+
+bool IsHttp(const std::string& s) {
+  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
+}
+
+// A git source as ADD takes it: git@host:repo, git://, ssh://, or an http(s)
+// URL whose path ends in .git; "#ref" selects a ref.
+bool IsGit(const std::string& s, std::string* remote, std::string* ref) {
+  std::string url = s.substr(0, s.find('#'));
+  bool git = absl::StartsWith(url, "git@") || absl::StartsWith(url, "git://") ||
+             absl::StartsWith(url, "ssh://") || (IsHttp(url) && absl::EndsWith(url, ".git"));
+  if (git) {
+    *remote = url;
+    *ref = url.size() < s.size() ? s.substr(url.size() + 1) : "";
+  }
+  return git;
+}
+
+void AddEnv(Json& list, const std::string& key, const std::string& value) {
+  if (!list.is_array()) list = Json::array();
+  for (Json& e : list) {
+    if (!e.is_string()) continue;
+    std::string kv = e.get<std::string>();
+    if (kv.substr(0, kv.find('=')) == key) {
+      e = key + "=" + value;
+      return;
+    }
+  }
+  list.push_back(key + "=" + value);
+}
+
+// "8080", "53/udp", "8000-8002/tcp" as the "N/proto" keys of ExposedPorts.
+absl::StatusOr<std::vector<std::string>> Ports(const std::string& spec) {
+  std::string ports = spec, proto = "tcp";
+  if (size_t slash = spec.find('/'); slash != std::string::npos) {
+    ports = spec.substr(0, slash);
+    proto = absl::AsciiStrToLower(spec.substr(slash + 1));
+  }
+  int lo = 0, hi = 0;
+  size_t dash = ports.find('-');
+  bool ok = absl::SimpleAtoi(ports.substr(0, dash), &lo);
+  hi = lo;
+  if (ok && dash != std::string::npos) ok = absl::SimpleAtoi(ports.substr(dash + 1), &hi);
+  if (!ok || lo < 1 || hi > 65535 || hi < lo ||
+      (proto != "tcp" && proto != "udp" && proto != "sctp")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad port \"", spec, "\": want PORT[/tcp|udp|sctp] or FIRST-LAST[/PROTO], 1 to 65535"));
+  }
+  std::vector<std::string> out;
+  for (int p = lo; p <= hi; ++p) out.push_back(absl::StrCat(p, "/", proto));
+  return out;
+}
+
+struct Built {
+  llb::State state;
+  Json image = Json::object();  // the whole image config document
+  bool done = false, busy = false;
+};
+
+class Converter {
+ public:
+  Converter(const Spec& spec, const ConvertOptions& options) : spec_(spec), options_(options) {
+    auto sm = std::make_shared<llb::SourceMap>();
+    sm->filename = options.filename;
+    sm->language = "YAML";
+    sm->data = options.text;
+    source_map_ = sm;
+  }
+
+  absl::StatusOr<Converted> Run() {
+    if (spec_.stages.empty()) return absl::InvalidArgumentError(options_.filename + ": no stages");
+    const Stage* target = &spec_.stages.back();
+    if (!options_.target.empty()) {
+      target = spec_.Find(options_.target);
+      if (target == nullptr) {
+        std::vector<std::string> names;
+        for (const Stage& s : spec_.stages) names.push_back(s.name);
+        std::string hint = Suggest(options_.target, names);
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target stage \"", options_.target, "\" is not in ", options_.filename,
+            hint.empty() ? absl::StrCat(" (its stages: ", absl::StrJoin(names, ", "), ")")
+                         : absl::StrCat(" (did you mean ", hint, "?)")));
+      }
+    }
+    KILN_ASSIGN_OR_RETURN(Built * b, BuildStage(*target));
+    Json image = b->image;
+    llb::Platform p = options_.platform.Normalized();
+    image["architecture"] = p.architecture;
+    image["os"] = p.os;
+    if (!p.variant.empty()) image["variant"] = p.variant;
+    return Converted{b->state, image.dump()};
+  }
+
+ private:
+  absl::Status Err(Pos p, const std::string& msg) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options_.filename, ":", p.line, ":", p.col, ": ", msg));
+  }
+
+  absl::Status Place(const absl::Status& st, Pos p) const {
+    if (st.ok() || absl::StartsWith(st.message(), options_.filename + ":")) return st;
+    return absl::Status(
+        st.code(), absl::StrCat(options_.filename, ":", p.line, ":", p.col, ": ", st.message()));
+  }
+
+  llb::State Context() const {
+    llb::LocalOptions lo;
+    lo.exclude_patterns = options_.context_excludes;
+    lo.shared_key_hint = options_.context_name;
+    lo.op.custom_name = "[internal] load build context";
+    return llb::Local(options_.context_name, lo);
+  }
+
+  llb::OpOptions Op(const Stage& s, Pos pos, const std::string& name) const {
+    llb::OpOptions o;
+    o.custom_name = absl::StrCat("[", s.name, " ", step_, "/", steps_, "] ", name);
+    o.source_locations.push_back(
+        {source_map_, {llb::SourceRange(pos.line, pos.col, pos.line, pos.col)}});
+    return o;
+  }
+
+  static void History(Built& b, const std::string& created_by, bool layer) {
+    Json h = {{"created_by", created_by}, {"comment", kComment}};
+    if (!layer) h["empty_layer"] = true;
+    if (!b.image.contains("history") || !b.image["history"].is_array()) {
+      b.image["history"] = Json::array();
+    }
+    b.image["history"].push_back(std::move(h));
+  }
+
+  // An image's state and config, as a Dockerfile's FROM loads it.
+  absl::Status LoadImage(const std::string& ref, Pos pos, Built* b) {
+    if (!options_.resolve_image) return Err(pos, "no image resolver to look up " + ref);
+    absl::StatusOr<frontend::ResolvedImage> img = options_.resolve_image(ref);
+    if (!img.ok()) {
+      std::vector<std::string> names;
+      for (const Stage& s : spec_.stages) names.push_back(s.name);
+      std::string hint = Suggest(ref, names);
+      std::string msg(img.status().message());
+      if (!hint.empty()) absl::StrAppend(&msg, " (or did you mean the stage \"", hint, "\"?)");
+      return Err(pos, msg);
+    }
+    Json config = Json::parse(img->config, nullptr, false);
+    if (!config.is_object()) return Err(pos, absl::StrCat("image ", ref, ": config is not JSON"));
+    config.erase("created");
+    b->image = config;
+    const Json* rootfs = config.contains("rootfs") ? &config["rootfs"] : nullptr;
+    bool scratch = rootfs == nullptr || !rootfs->is_object() ||
+                   rootfs->value("diff_ids", Json::array()).empty();
+    if (scratch) {
+      b->state = llb::Scratch();
+    } else {
+      llb::ImageOptions io;
+      io.platform = options_.platform;
+      io.op.custom_name = absl::StrCat("[internal] load ", img->ref);
+      b->state = llb::Image(img->digest.empty() ? img->ref : img->ref + "@" + img->digest, io);
+    }
+    return absl::OkStatus();
+  }
+
+  // The filesystem a copy or mount reads.
+  absl::StatusOr<llb::State> SourceState(const Source& src) {
+    switch (src.kind) {
+      case Source::Kind::kContext:
+        return Context();
+      case Source::Kind::kStage: {
+        KILN_ASSIGN_OR_RETURN(Built * b, BuildStage(*spec_.Find(src.name)));
+        return b->state;
+      }
+      case Source::Kind::kImage: {
+        auto it = images_.find(src.name);
+        if (it == images_.end()) {
+          Built b;
+          KILN_RETURN_IF_ERROR(LoadImage(src.name, src.pos, &b));
+          it = images_.emplace(src.name, b.state).first;
+        }
+        return it->second;
+      }
+    }
+    return Context();
+  }
+
+  absl::Status Workdir(Built& b, const std::string& path, const Stage* s, Pos pos) {
+    std::string current = b.image["config"].value("WorkingDir", "");
+    std::string wd = llb_internal::NormalizeActionPath(current, path, false);
+    b.image["config"]["WorkingDir"] = wd;
+    b.state = b.state.Dir(wd);
+    if (s == nullptr) return absl::OkStatus();  // no step: from an image config
+    bool layer = wd != "/";
+    if (layer) {
+      llb::MkdirOptions mo;
+      mo.make_parents = true;
+      std::string user = b.image["config"].value("User", "");
+      if (!user.empty()) mo.owner = llb::Owner::Parse(user);
+      ++step_;
+      b.state = b.state.File(llb::Mkdir(wd, 0755, mo), Op(*s, pos, "WORKDIR " + wd));
+    }
+    History(b, "WORKDIR " + wd, layer);
+    return absl::OkStatus();
+  }
+
+  void Env(Built& b, const std::string& k, const std::string& v) {
+    b.state = b.state.AddEnv(k, v);
+    AddEnv(b.image["config"]["Env"], k, v);
+  }
+
+  void User(Built& b, const std::string& user) {
+    b.state = b.state.User(user);
+    b.image["config"]["User"] = user;
+  }
+
+  absl::StatusOr<Built*> BuildStage(const Stage& s) {
+    Built& b = built_[s.name];
+    if (b.done) return &b;
+    if (b.busy) return Err(s.pos, absl::StrCat("stage \"", s.name, "\" depends on itself"));
+    b.busy = true;
+    if (s.scratch) {
+      b.state = llb::Scratch();
+      b.image = Json::object();
+      b.image["rootfs"] = {{"type", "layers"}};
+      b.image["config"] = {{"WorkingDir", "/"}, {"Env", {absl::StrCat("PATH=", kDefaultPath)}}};
+    } else if (s.base.kind == Source::Kind::kStage) {
+      KILN_ASSIGN_OR_RETURN(Built * base, BuildStage(*spec_.Find(s.base.name)));
+      b.state = base->state;
+      b.image = base->image;
+    } else {
+      KILN_RETURN_IF_ERROR(LoadImage(s.base.name, s.from.pos, &b));
+    }
+    if (s.base.kind != Source::Kind::kStage) {
+      // As a Dockerfile's FROM: the config's Env (with a default PATH),
+      // WorkingDir and User set up the state.
+      Json& config = b.image["config"];
+      if (!config.is_object()) config = Json::object();
+      Json& env = config["Env"];
+      if (!env.is_array()) env = Json::array();
+      bool has_path = false;
+      for (const Json& e : env) {
+        if (e.is_string() && absl::StartsWith(e.get<std::string>(), "PATH=")) has_path = true;
+      }
+      if (!has_path) env.push_back(absl::StrCat("PATH=", kDefaultPath));
+      for (const Json& e : env) {
+        if (!e.is_string()) continue;
+        std::string kv = e.get<std::string>();
+        size_t eq = kv.find('=');
+        b.state =
+            b.state.AddEnv(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+      }
+      std::string wd = config.value("WorkingDir", "");
+      if (!wd.empty()) KILN_RETURN_IF_ERROR(Workdir(b, wd, nullptr, s.pos));
+      std::string user = config.value("User", "");
+      if (!user.empty()) b.state = b.state.User(user);
+      b.state = b.state.WithPlatform(options_.platform);
+    }
+    // Numbered as a Dockerfile's steps are: FROM an image, then each step.
+    int saved_step = step_, saved_steps = steps_;
+    bool from_image = !s.scratch && s.base.kind == Source::Kind::kImage;
+    step_ = from_image ? 1 : 0;
+    steps_ = step_ + (s.workdir.set ? 1 : 0) + static_cast<int>(s.steps.size());
+    if (!s.env.empty()) {
+      std::string msg = "ENV";
+      for (const auto& [k, v] : s.env) {
+        Env(b, k, v);
+        absl::StrAppend(&msg, " ", k, "=", v);
+      }
+      History(b, msg, false);
+    }
+    if (s.workdir.set) KILN_RETURN_IF_ERROR(Workdir(b, s.workdir.value, &s, s.workdir.pos));
+    if (s.user.set) {
+      User(b, s.user.value);
+      History(b, "USER " + s.user.value, false);
+    }
+    for (const Step& step : s.steps) {
+      ++step_;
+      absl::Status st;
+      if (step.verb == "run") {
+        st = Run(s, b, step);
+      } else if (step.verb == "copy" || step.verb == "add") {
+        st = Copy(s, b, step, step.verb == "add");
+      } else {
+        st = FileStep(s, b, step);
+      }
+      KILN_RETURN_IF_ERROR(Place(st, step.pos));
+    }
+    KILN_RETURN_IF_ERROR(Image(s, b));
+    step_ = saved_step;
+    steps_ = saved_steps;
+    b.busy = false;
+    b.done = true;
+    return &b;
+  }
+
+  std::vector<std::string> ShellPrefix(const Built& b) const {
+    const Json& config = b.image.value("config", Json::object());
+    std::vector<std::string> shell;
+    if (config.contains("Shell") && config["Shell"].is_array()) {
+      for (const Json& j : config["Shell"]) {
+        if (j.is_string()) shell.push_back(j.get<std::string>());
+      }
+    }
+    if (shell.empty()) shell = {"/bin/sh", "-c"};
+    return shell;
+  }
+
+  absl::StatusOr<std::vector<llb::Mount>> Mounts(const Step& step, const Built& b,
+                                                 const std::string& cwd,
+                                                 std::vector<llb::SecretEnv>* secret_env) {
+    std::vector<llb::Mount> out;
+    for (const yamlspec::Mount& m : step.mounts) {
+      llb::Mount mount;
+      std::string target = m.target.value;
+      if (!target.empty() && target[0] != '/') target = llb_internal::JoinPath({"/", cwd, target});
+      if (m.type == "secret") {
+        std::string id = m.id.set ? m.id.value : BaseName(m.target.value);
+        if (m.env.set) secret_env->push_back({id, m.env.value, !m.required});
+        if (target.empty() && !m.env.set) target = "/run/secrets/" + BaseName(id);
+        if (target.empty()) continue;
+        mount.target = target;
+        mount.secret = llb::SecretMount{id, m.uid.value_or(0), m.gid.value_or(0),
+                                        m.mode.value_or(0400), !m.required};
+        out.push_back(std::move(mount));
+        continue;
+      }
+      if (m.type == "ssh") {
+        mount.target = target;
+        mount.ssh = llb::SshMount{m.id.value, m.uid.value_or(0), m.gid.value_or(0),
+                                  m.mode.value_or(0600), !m.required};
+        out.push_back(std::move(mount));
+        continue;
+      }
+      if (target == "/") return Err(m.target.pos, "a mount cannot target \"/\"");
+      mount.target = target;
+      llb::State src = Context();
+      if (m.from_set) {
+        KILN_ASSIGN_OR_RETURN(src, SourceState(m.from));
+      } else if (m.type == "cache") {
+        src = llb::Scratch();
+      }
+      if (m.type == "tmpfs") {
+        src = llb::Scratch();
+        mount.tmpfs = llb::TmpfsMount{m.size};
+      }
+      bool readonly = m.readonly.value_or(m.type == "bind");
+      if (readonly) {
+        mount.readonly = true;
+      } else if (m.type == "bind") {
+        mount.no_output = true;
+      }
+      if (m.type == "cache") {
+        pb::CacheSharingOpt sharing = m.sharing.value == "private"  ? pb::PRIVATE
+                                      : m.sharing.value == "locked" ? pb::LOCKED
+                                                                    : pb::SHARED;
+        std::string id = m.id.set ? m.id.value : llb_internal::CleanPath(m.target.value);
+        mount.cache = llb::CacheMount{"/" + id, sharing};
+      }
+      std::string selector = llb_internal::JoinPath({"/", m.source.value});
+      if (selector != "/") {
+        mount.selector = selector;
+      } else if (m.uid || m.gid || m.mode) {
+        llb::MkdirOptions mo;
+        mo.owner = llb::Owner::Ids(m.uid.value_or(0), m.gid.value_or(0));
+        llb::OpOptions op;
+        op.custom_name = "[internal] setting cache mount permissions";
+        src = src.File(llb::Mkdir("/cache", m.mode.value_or(0755), mo), op);
+        mount.selector = "/cache";
+      }
+      mount.source = src;
+      out.push_back(std::move(mount));
+    }
+    return out;
+  }
+
+  absl::Status Run(const Stage& s, Built& b, const Step& step) {
+    llb::RunOptions run;
+    std::vector<std::string> args;
+    for (const yamlspec::Str& a : step.args) args.push_back(a.value);
+    if (!step.exec_form) {
+      std::vector<std::string> shell = ShellPrefix(b);
+      shell.insert(shell.end(), args.begin(), args.end());
+      args = shell;
+    }
+    run.args = args;
+    run.env = step.env;
+    std::string cwd = b.state.GetDir().empty() ? "/" : b.state.GetDir();
+    if (step.workdir.set) {
+      run.cwd = step.workdir.value;
+      cwd = llb_internal::NormalizeActionPath(cwd, step.workdir.value, false);
+    }
+    if (step.user.set) run.user = step.user.value;
+    KILN_ASSIGN_OR_RETURN(std::vector<llb::Mount> mounts, Mounts(step, b, cwd, &run.secret_env));
+    run.mounts = std::move(mounts);
+    if (step.network.value == "none") run.network = pb::NONE;
+    if (step.network.value == "host") run.network = pb::HOST;
+    for (const auto& [k, v] : options_.build_args) {
+      std::string l = absl::AsciiStrToLower(k);
+      pb::ProxyEnv proxy = run.proxy_env.value_or(pb::ProxyEnv());
+      if (l == "http_proxy") {
+        proxy.set_http_proxy(v);
+      } else if (l == "https_proxy") {
+        proxy.set_https_proxy(v);
+      } else if (l == "ftp_proxy") {
+        proxy.set_ftp_proxy(v);
+      } else if (l == "no_proxy") {
+        proxy.set_no_proxy(v);
+      } else if (l == "all_proxy") {
+        proxy.set_all_proxy(v);
+      } else {
+        continue;
+      }
+      run.proxy_env = proxy;
+    }
+    std::string shown = step.exec_form ? Json(args).dump() : step.args[0].value;
+    if (size_t nl = shown.find('\n'); nl != std::string::npos && nl + 1 < shown.size()) {
+      shown = shown.substr(0, nl) + " ...";
+    } else if (nl != std::string::npos) {
+      shown.pop_back();
+    }
+    run.op = Op(s, step.pos, "RUN " + shown);
+    b.state = b.state.Run(run).Root();
+    History(b, absl::StrCat("RUN ", absl::StrJoin(args, " ")), true);
+    return absl::OkStatus();
+  }
+
+  absl::Status Copy(const Stage& s, Built& b, const Step& step, bool add) {
+    const char* what = add ? "ADD" : "COPY";
+    std::string cwd = b.state.GetDir().empty() ? "/" : b.state.GetDir();
+    std::string to = step.to.value;
+    std::string dest =
+        llb_internal::NormalizeActionPath(cwd, to.empty() || to == "." ? "./" : to, true);
+    llb::CopyOptions base;
+    if (step.chown.set) base.owner = llb::Owner::Parse(step.chown.value);
+    if (step.chmod.set) {
+      const std::string& v = step.chmod.value;
+      if (v.find_first_not_of("01234567") == std::string::npos) {
+        base.mode = static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 8));
+      } else {
+        base.mode_str = v;
+      }
+    }
+    base.exclude_patterns = step.exclude;
+    base.create_dest_path = true;
+    llb::State source = Context();
+    if (step.from_set) {
+      KILN_ASSIGN_OR_RETURN(source, SourceState(step.from));
+    }
+    if (step.checksum.set && step.args.size() != 1) {
+      return Err(step.checksum.pos, "checksum can't be specified for multiple sources");
+    }
+    std::string msg = what;
+    if (step.chown.set) absl::StrAppend(&msg, " --chown=", step.chown.value);
+    if (step.chmod.set) absl::StrAppend(&msg, " --chmod=", step.chmod.value);
+    llb::FileAction chain;
+    for (const yamlspec::Str& arg : step.args) {
+      const std::string& src = arg.value;
+      absl::StrAppend(&msg, " ", src);
+      std::string remote, ref;
+      if (add && !step.from_set && IsGit(src, &remote, &ref)) {
+        llb::GitOptions go;
+        go.keep_git_dir = step.keep_git_dir;
+        go.checksum = step.checksum.value;
+        go.op.custom_name = absl::StrCat(what, " ", src);
+        chain = chain.Copy(llb::Git(remote, ref, go), "/", dest, base);
+      } else if (add && !step.from_set && IsHttp(src)) {
+        std::string path = src.substr(src.find("//") + 2);
+        size_t slash = path.find('/');
+        path = slash == std::string::npos ? "" : path.substr(slash);
+        path = path.substr(0, path.find_first_of("?#"));
+        std::string file = BaseName(path.empty() ? "/" : path);
+        if (file.empty() || file == "/" || file == ".") file = "__unnamed__";
+        llb::HttpOptions ho;
+        ho.filename = file;
+        ho.checksum = step.checksum.value;
+        ho.op.custom_name = absl::StrCat(what, " ", src);
+        chain = chain.Copy(llb::Http(src, ho), file, dest, base);
+      } else {
+        if (!add && (IsHttp(src) || src.find("://") != std::string::npos)) {
+          return Err(arg.pos, "copy takes paths; use add for a URL or a git repository");
+        }
+        if (step.checksum.set) {
+          return Err(step.checksum.pos, "checksum is only for a URL or a git repository");
+        }
+        llb::CopyOptions o = base;
+        o.follow_symlinks = true;
+        o.copy_dir_contents_only = true;
+        o.attempt_unpack = add;
+        o.allow_wildcard = true;
+        o.allow_empty_wildcard = true;
+        chain = chain.Copy(source, llb_internal::NormalizeActionPath("/", src, false), dest, o);
+      }
+    }
+    absl::StrAppend(&msg, " ", to);
+    llb::OpOptions op = Op(s, step.pos, msg);
+    if (step.link && !step.chmod.set) {
+      llb::OpOptions merge_op = op;
+      merge_op.custom_name = absl::StrCat(op.custom_name, " (link)");
+      b.state =
+          b.state.WithFilesystem(llb::Merge({b.state, llb::Scratch().File(chain, op)}, merge_op));
+    } else {
+      b.state = b.state.File(chain, op);
+    }
+    History(b, msg, true);
+    return absl::OkStatus();
+  }
+
+  absl::Status FileStep(const Stage& s, Built& b, const Step& step) {
+    std::string cwd = b.state.GetDir().empty() ? "/" : b.state.GetDir();
+    std::string path = llb_internal::NormalizeActionPath(cwd, step.args[0].value, false);
+    std::optional<llb::Owner> owner;
+    if (step.owner.set) owner = llb::Owner::Parse(step.owner.value);
+    llb::FileAction action;
+    std::string msg;
+    if (step.verb == "mkdir") {
+      llb::MkdirOptions o;
+      o.make_parents = step.parents;
+      o.owner = owner;
+      action = llb::Mkdir(path, step.mode.value_or(0755), o);
+      msg = absl::StrCat("mkdir ", path);
+    } else if (step.verb == "file") {
+      llb::MkfileOptions o;
+      o.owner = owner;
+      std::string dir = path.substr(0, path.rfind('/'));
+      if (!dir.empty()) {  // parents are created, as mkdir -p would
+        llb::MkdirOptions mo;
+        mo.make_parents = true;
+        action = llb::Mkdir(dir, 0755, mo);
+      }
+      action = action.Mkfile(path, step.mode.value_or(0644), step.content.value, o);
+      msg = absl::StrCat("file ", path);
+    } else if (step.verb == "rm") {
+      llb::RmOptions o;
+      o.allow_not_found = step.allow_not_found;
+      action = llb::Rm(path, o);
+      msg = absl::StrCat("rm ", path);
+    } else {  // symlink
+      action = llb::Symlink(step.target.value, path);
+      msg = absl::StrCat("symlink ", path, " -> ", step.target.value);
+    }
+    b.state = b.state.File(action, Op(s, step.pos, msg));
+    History(b, msg, true);
+    return absl::OkStatus();
+  }
+
+  absl::Status Image(const Stage& s, Built& b) {
+    const yamlspec::Image& img = s.image;
+    Json& config = b.image["config"];
+    auto command = [&](const std::vector<std::string>& v, bool shell) {
+      std::vector<std::string> out = v;
+      if (shell) {
+        out = ShellPrefix(b);
+        out.insert(out.end(), v.begin(), v.end());
+      }
+      return out;
+    };
+    if (img.entrypoint.has_value()) {
+      std::vector<std::string> e = command(*img.entrypoint, img.entrypoint_shell);
+      if (e.empty()) {
+        config.erase("Entrypoint");
+      } else {
+        config["Entrypoint"] = e;
+      }
+      if (!img.cmd.has_value()) config.erase("Cmd");  // as ENTRYPOINT resets CMD
+      History(b, "ENTRYPOINT " + Json(e).dump(), false);
+    }
+    if (img.cmd.has_value()) {
+      std::vector<std::string> c = command(*img.cmd, img.cmd_shell);
+      config["Cmd"] = c;
+      History(b, "CMD " + Json(c).dump(), false);
+    }
+    if (!img.env.empty()) {
+      std::string msg = "ENV";
+      for (const auto& [k, v] : img.env) {
+        Env(b, k, v);
+        absl::StrAppend(&msg, " ", k, "=", v);
+      }
+      History(b, msg, false);
+    }
+    if (!img.labels.empty()) {
+      Json& labels = config["Labels"];
+      if (!labels.is_object()) labels = Json::object();
+      std::string msg = "LABEL";
+      for (const auto& [k, v] : img.labels) {
+        labels[k] = v;
+        absl::StrAppend(&msg, " ", k, "=", v);
+      }
+      History(b, msg, false);
+    }
+    if (!img.expose.empty()) {
+      Json& exposed = config["ExposedPorts"];
+      if (!exposed.is_object()) exposed = Json::object();
+      for (const std::string& spec : img.expose) {
+        absl::StatusOr<std::vector<std::string>> ports = Ports(spec);
+        if (!ports.ok()) return Err(s.pos, std::string(ports.status().message()));
+        for (const std::string& p : *ports) exposed[p] = Json::object();
+      }
+      History(b, "EXPOSE " + absl::StrJoin(img.expose, " "), false);
+    }
+    if (!img.volumes.empty()) {
+      Json& volumes = config["Volumes"];
+      if (!volumes.is_object()) volumes = Json::object();
+      for (const std::string& v : img.volumes) {
+        if (v.empty()) return Err(s.pos, "a volume cannot be an empty string");
+        volumes[v] = Json::object();
+      }
+      History(b, "VOLUME " + Json(img.volumes).dump(), false);
+    }
+    if (img.user.set) {
+      User(b, img.user.value);
+      History(b, "USER " + img.user.value, false);
+    }
+    if (img.workdir.set) {
+      std::string wd = llb_internal::NormalizeActionPath(config.value("WorkingDir", "/"),
+                                                         img.workdir.value, false);
+      config["WorkingDir"] = wd;
+      b.state = b.state.Dir(wd);
+      History(b, "WORKDIR " + wd, false);
+    }
+    if (img.stopsignal.set) {
+      if (img.stopsignal.value.empty()) return Err(img.stopsignal.pos, "stopsignal is empty");
+      config["StopSignal"] = img.stopsignal.value;
+      History(b, "STOPSIGNAL " + img.stopsignal.value, false);
+    }
+    return absl::OkStatus();
+  }
+
+  const Spec& spec_;
+  const ConvertOptions& options_;
+  std::shared_ptr<const llb::SourceMap> source_map_;
+  std::map<std::string, Built> built_;
+  std::map<std::string, llb::State> images_;
+  int step_ = 0, steps_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<Converted> Convert(const yamlspec::Spec& spec, const ConvertOptions& options) {
+  Converter c(spec, options);
+  // Base image configs come from outside: a field of the wrong JSON type is
+  // an error, not an exception.
+  try {
+    return c.Run();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.filename, ": a base image config has a field of the wrong type (", e.what(), ")"));
+  }
+}
+
+}  // namespace kiln::yamlconvert

@@ -1,0 +1,54 @@
+#include "sdk/frontend/context.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/llb/internal/go_path.h"
+#include "sdk/llb/llb.h"
+
+namespace kiln::frontend {
+
+absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
+                                          const std::string& path) {
+  llb::LocalOptions lo;
+  lo.include_patterns = {path};
+  lo.shared_key_hint = local;
+  lo.op.custom_name = absl::StrCat("[internal] load ", path);
+  KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(llb::Local(local, lo)));
+  KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(def));
+  return bridge.ReadFile(ref, path);
+}
+
+std::vector<std::string> ParseIgnoreFile(std::string_view content) {
+  std::vector<std::string> out;
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = content.substr(0, nl);
+    content = nl == std::string_view::npos ? std::string_view() : content.substr(nl + 1);
+    if (!line.empty() && line[0] == '#') continue;
+    std::string p(absl::StripAsciiWhitespace(absl::string_view(line.data(), line.size())));
+    if (p.empty()) continue;
+    bool invert = p[0] == '!';
+    if (invert) p = std::string(absl::StripAsciiWhitespace(absl::string_view(p).substr(1)));
+    if (!p.empty()) {
+      p = llb_internal::CleanPath(p);
+      if (p.size() > 1 && p[0] == '/') p.erase(0, 1);
+    }
+    out.push_back(invert ? "!" + p : p);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadContextExcludes(Bridge& bridge,
+                                                             const std::string& filename) {
+  absl::StatusOr<std::string> ignore =
+      ReadLocalFile(bridge, "dockerfile", filename + ".dockerignore");
+  if (absl::IsNotFound(ignore.status())) ignore = ReadLocalFile(bridge, "context", ".dockerignore");
+  if (absl::IsNotFound(ignore.status())) return std::vector<std::string>();
+  KILN_RETURN_IF_ERROR(ignore.status());
+  return ParseIgnoreFile(*ignore);
+}
+
+}  // namespace kiln::frontend

@@ -1,0 +1,44 @@
+// Reading the client's files from a frontend: the definition file, and the
+// ignore file that narrows the build context.
+//
+//   KILN_ASSIGN_OR_RETURN(std::string text,
+//                         frontend::ReadLocalFile(bridge, "dockerfile", "kiln.yaml"));
+//   KILN_ASSIGN_OR_RETURN(std::vector<std::string> excludes,
+//                         frontend::ReadContextExcludes(bridge, "kiln.yaml"));
+//   llb::LocalOptions lo;
+//   lo.exclude_patterns = excludes;
+//
+// The locals are the ones `kiln build` shares: "context" (the build context)
+// and "dockerfile" (the directory of the file -f names).
+#ifndef KILN_SDK_FRONTEND_CONTEXT_H_
+#define KILN_SDK_FRONTEND_CONTEXT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sdk/frontend/frontend.h"
+
+namespace kiln::frontend {
+
+// The bytes of `path` in local source `local`: only that file is transferred.
+// NotFound when it is not there.
+absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
+                                          const std::string& path);
+
+// The patterns of an ignore file (.dockerignore syntax), read as BuildKit
+// reads them: a UTF-8 BOM is dropped, lines whose first character is '#'
+// are comments, lines are trimmed, blank ones skipped, and each pattern is
+// cleaned with a leading "/" removed (a '!' prefix kept). Never fails.
+std::vector<std::string> ParseIgnoreFile(std::string_view content);
+
+// The context's exclude patterns: `<filename>.dockerignore` beside the
+// definition file if there is one, else `.dockerignore` in the context,
+// else none.
+absl::StatusOr<std::vector<std::string>> ReadContextExcludes(Bridge& bridge,
+                                                             const std::string& filename);
+
+}  // namespace kiln::frontend
+
+#endif  // KILN_SDK_FRONTEND_CONTEXT_H_
