@@ -1,11 +1,13 @@
 #include "frontends/yaml/spec/spec.h"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -283,6 +285,28 @@ TEST(ReadTest, TruncatedAndMutatedSpecsNeverCrash) {
       EXPECT_TRUE(absl::StartsWith(s.status().message(), "kiln.yaml:")) << s.status();
     }
   }
+}
+
+// The specs the schema test checks (tests/yaml_schema_test.sh): the reader
+// agrees with the schema on each.
+TEST(ReadTest, TestdataGoodSpecsReadAndBadOnesDoNot) {
+  int good = 0, bad = 0;
+  for (const char* dir : {"good", "bad"}) {
+    std::string listing = absl::StrCat("frontends/yaml/testdata/", dir);
+    for (const auto& entry : std::filesystem::directory_iterator(listing)) {
+      std::string text = Slurp(entry.path().string());
+      absl::StatusOr<Spec> s = ReadText(text);
+      if (std::string(dir) == "good") {
+        ++good;
+        EXPECT_TRUE(s.ok()) << entry.path() << ": " << s.status();
+      } else {
+        ++bad;
+        EXPECT_FALSE(s.ok()) << entry.path();
+      }
+    }
+  }
+  EXPECT_GE(good, 2);
+  EXPECT_GE(bad, 10);
 }
 
 TEST(SchemaTest, IsJsonWithEveryVerbAndMountType) {
