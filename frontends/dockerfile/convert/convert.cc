@@ -15,8 +15,6 @@ namespace kiln::dockerfile {
 namespace convert_internal {
 namespace {
 
-constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 const std::vector<std::string>& InstructionNames() {
   static const std::vector<std::string> kNames = {
       "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
@@ -33,14 +31,6 @@ bool IsValidStageName(const std::string& n) {
     }
   }
   return true;
-}
-
-// The config of an image with no config (scratch, a local context).
-Json EmptyImage() {
-  Json image = Json::object();
-  image["rootfs"] = {{"type", "layers"}};
-  image["config"] = {{"WorkingDir", "/"}, {"Env", {absl::StrCat("PATH=", kDefaultPath)}}};
-  return image;
 }
 
 }  // namespace
@@ -273,7 +263,7 @@ absl::StatusOr<bool> Converter::LoadNamedContext(const std::string& name, Stage&
     llb::LocalOptions lo;
     lo.op.custom_name = absl::StrCat("[context ", name, "] load from client");
     s.state = llb::Local(v.substr(6), lo);
-    s.image = EmptyImage();
+    s.image = frontend::EmptyImageConfig();
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("named context ", name, "=", v, ": want docker-image://REF or local:NAME"));
@@ -287,27 +277,7 @@ absl::Status Converter::LoadImage(const std::string& ref, Stage& s, int line) {
   }
   absl::StatusOr<frontend::ResolvedImage> img = options_.resolve_image(ref);
   if (!img.ok()) return Wrap(img.status(), line);
-  Json config = Json::parse(img->config, nullptr, false);
-  if (!config.is_object()) {
-    return Wrap(absl::InvalidArgumentError(absl::StrCat("image ", ref, ": config is not JSON")),
-                line);
-  }
-  config.erase("created");
-  s.image = config;
-  bool scratch = true;
-  if (config.contains("rootfs") && config["rootfs"].is_object() &&
-      config["rootfs"].value("diff_ids", Json::array()).size() > 0) {
-    scratch = false;
-  }
-  if (scratch) {
-    s.state = llb::Scratch();
-  } else {
-    llb::ImageOptions io;
-    io.platform = options_.platform;
-    io.op.custom_name = absl::StrCat("[internal] load ", img->ref);
-    s.state = llb::Image(img->digest.empty() ? img->ref : img->ref + "@" + img->digest, io);
-  }
-  return absl::OkStatus();
+  return Wrap(frontend::LoadBaseImage(*img, options_.platform, &s.state, &s.image), line);
 }
 
 absl::Status Converter::ResolveBase(Stage& s) {
@@ -330,7 +300,7 @@ absl::Status Converter::ResolveBase(Stage& s) {
   }
   if (s.base_name == "scratch") {
     s.state = llb::Scratch();
-    s.image = EmptyImage();
+    s.image = frontend::EmptyImageConfig();
     return absl::OkStatus();
   }
   KILN_ASSIGN_OR_RETURN(bool named, LoadNamedContext(s.base_name, s));
@@ -342,27 +312,10 @@ absl::Status Converter::DispatchStage(Stage& s) {
   KILN_RETURN_IF_ERROR(ResolveBase(s));
   s.dispatched = true;
   if (s.is_named_context || s.from == nullptr) return absl::OkStatus();
-  Json& config = s.image["config"];
-  if (!config.is_object()) config = Json::object();
-  Json& env = config["Env"];
-  if (!env.is_array()) env = Json::array();
-  bool has_path = false;
-  for (const Json& e : env) {
-    if (e.is_string() && absl::StartsWith(e.get<std::string>(), "PATH=")) has_path = true;
-  }
-  if (!has_path) env.push_back(absl::StrCat("PATH=", kDefaultPath));
   if (s.base == nullptr) {
-    for (const Json& e : env) {
-      if (!e.is_string()) continue;
-      std::string kv = e.get<std::string>();
-      size_t eq = kv.find('=');
-      s.state = s.state.AddEnv(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-    }
-    std::string wd = config.value("WorkingDir", "");
-    if (!wd.empty()) KILN_RETURN_IF_ERROR(Workdir(s, wd, nullptr));
-    std::string user = config.value("User", "");
-    if (!user.empty()) s.state = s.state.User(user);
-    s.state = s.state.WithPlatform(options_.platform);
+    frontend::ApplyBaseConfig(options_.platform, &s.image, &s.state);
+  } else {
+    frontend::AddDefaultPath(&s.image);
   }
   KILN_RETURN_IF_ERROR(Triggers(s));
   for (const Node* n : s.commands) {

@@ -78,19 +78,6 @@ std::string GoDuration(int64_t ns) {
   return absl::StrCat(out, static_cast<double>(ns) / 1e9, "s");
 }
 
-void AddEnv(Json& list, const std::string& key, const std::string& value) {
-  if (!list.is_array()) list = Json::array();
-  for (Json& e : list) {
-    if (!e.is_string()) continue;
-    std::string kv = e.get<std::string>();
-    if (kv.substr(0, kv.find('=')) == key) {
-      e = key + "=" + value;
-      return;
-    }
-  }
-  list.push_back(key + "=" + value);
-}
-
 bool ValidSignal(const std::string& sig) {
   int n;
   if (absl::SimpleAtoi(sig, &n)) return n > 0 && n < 65;
@@ -136,18 +123,6 @@ void Converter::History(Stage& s, const std::string& created_by, bool layer) {
     s.image["history"] = Json::array();
   }
   s.image["history"].push_back(std::move(h));
-}
-
-std::vector<std::string> Converter::ShellPrefix(const Stage& s) const {
-  const Json& config = s.image.value("config", Json::object());
-  std::vector<std::string> shell;
-  if (config.contains("Shell") && config["Shell"].is_array()) {
-    for (const Json& j : config["Shell"]) {
-      if (j.is_string()) shell.push_back(j.get<std::string>());
-    }
-  }
-  if (shell.empty()) shell = {"/bin/sh", "-c"};
-  return shell;
 }
 
 llb::State Converter::Context() const {
@@ -233,7 +208,7 @@ absl::Status Converter::Env(Stage& s, const Node& n) {
     KILN_ASSIGN_OR_RETURN(std::string value, Expand(s, args[i + 1]));
     absl::StrAppend(&msg, " ", key, "=", value);
     s.state = s.state.AddEnv(key, value);
-    AddEnv(s.image["config"]["Env"], key, value);
+    frontend::SetConfigEnv(s.image["config"]["Env"], key, value);
   }
   History(s, msg, false);
   return absl::OkStatus();
@@ -325,7 +300,7 @@ absl::Status Converter::CmdOrEntrypoint(Stage& s, const Node& n, bool entrypoint
   if (!json) {
     args = args.empty() ? std::vector<std::string>{}
                         : std::vector<std::string>{absl::StrJoin(args, " ")};
-    std::vector<std::string> shell = ShellPrefix(s);
+    std::vector<std::string> shell = frontend::ShellOf(s.image);
     shell.insert(shell.end(), args.begin(), args.end());
     args = shell;
     warnings_.push_back(

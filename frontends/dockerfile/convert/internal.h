@@ -18,6 +18,7 @@
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/dockerfile/shell/lex.h"
 #include "sdk/base/suggest.h"
+#include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
@@ -142,7 +143,6 @@ class Converter {
   shell::Env StateEnv(const Stage& s) const;
   llb::OpOptions Op(const Stage& s, const Node& n, const std::string& name) const;
   void History(Stage& s, const std::string& created_by, bool layer);
-  std::vector<std::string> ShellPrefix(const Stage& s) const;
   std::vector<std::string> Args(const Node& n) const;
   llb::State Context() const;
 

@@ -10,33 +10,6 @@
 namespace kiln::dockerfile::convert_internal {
 namespace {
 
-std::string BaseName(const std::string& p) {
-  std::string c = llb_internal::CleanPath(p);
-  size_t slash = c.rfind('/');
-  return slash == std::string::npos ? c : c.substr(slash + 1);
-}
-
-bool IsHttp(const std::string& s) {
-  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
-}
-
-// A git source as ADD takes it: git@host:repo, git://, ssh://, or an http(s)
-// URL whose path ends in .git; "#ref[:subdir]" selects a ref.
-bool IsGit(const std::string& s, std::string* remote, std::string* ref) {
-  std::string url = s, frag;
-  if (size_t hash = s.find('#'); hash != std::string::npos) {
-    url = s.substr(0, hash);
-    frag = s.substr(hash + 1);
-  }
-  bool git = absl::StartsWith(url, "git@") || absl::StartsWith(url, "git://") ||
-             absl::StartsWith(url, "ssh://") || (IsHttp(url) && absl::EndsWith(url, ".git"));
-  if (git) {
-    *remote = url;
-    *ref = frag;
-  }
-  return git;
-}
-
 bool HasWildcards(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
 // --chmod: an octal mode up to 07777, or a symbolic one such as u+x.
@@ -88,36 +61,23 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
   auto expand = [&](const std::string& w) { return Expand(s, w); };
   for (const std::string& value : f.All("mount")) {
     KILN_ASSIGN_OR_RETURN(MountSpec m, ParseMount(value, expand));
-    llb::Mount mount;
-    std::string target = m.target;
-    if (!target.empty() && target[0] != '/')
-      target = llb_internal::JoinPath({"/", s.state.GetDir(), target});
-    if (m.type == "secret") {
-      std::string id = !m.id.empty() ? m.id : m.source;
-      if (id.empty()) id = BaseName(m.target);
-      if (!m.env.empty()) secret_env->push_back({id, m.env, !m.required});
-      if (target.empty() && m.env.empty()) target = "/run/secrets/" + BaseName(id);
-      if (target.empty()) continue;
-      mount.target = target;
-      mount.secret = llb::SecretMount{id, m.uid.value_or(0), m.gid.value_or(0),
-                                      m.mode.value_or(0400), !m.required};
-      out.push_back(std::move(mount));
-      continue;
-    }
-    if (m.type == "ssh") {
-      mount.target = target;
-      mount.ssh = llb::SshMount{m.id, m.uid.value_or(0), m.gid.value_or(0), m.mode.value_or(0600),
-                                !m.required};
-      out.push_back(std::move(mount));
-      continue;
-    }
-    if (target.empty()) {
+    if (m.target.empty() && m.type != "secret" && m.type != "ssh") {
       return absl::InvalidArgumentError(absl::StrCat("mount ", value, ": target is required"));
     }
-    if (target == "/") return absl::InvalidArgumentError("invalid mount target \"/\"");
-    mount.target = target;
-    llb::State src = Context();
-    if (!m.from.empty()) {
+    frontend::RunMount rm;
+    rm.type = m.type;
+    rm.target = m.target;
+    rm.source = m.source;
+    rm.id = m.id;
+    rm.sharing = m.sharing;
+    rm.env = m.env;
+    rm.readonly = m.readonly;
+    rm.required = m.required;
+    rm.size = m.size;
+    rm.mode = m.mode;
+    rm.uid = m.uid;
+    rm.gid = m.gid;
+    if (!m.from.empty() && m.type != "secret" && m.type != "ssh") {
       KILN_ASSIGN_OR_RETURN(Stage * from, SourceStage(m.from, n.start_line));
       if (!from->dispatched) {
         if (from->from != nullptr) {
@@ -127,39 +87,11 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
         }
         KILN_RETURN_IF_ERROR(DispatchStage(*from));
       }
-      src = from->state;
-    } else if (m.type == "cache") {
-      src = llb::Scratch();
+      rm.from = from->state;
     }
-    if (m.type == "tmpfs") {
-      src = llb::Scratch();
-      mount.tmpfs = llb::TmpfsMount{m.size};
-    }
-    if (m.readonly) {
-      mount.readonly = true;
-    } else if (m.type == "bind") {
-      mount.no_output = true;
-    }
-    if (m.type == "cache") {
-      pb::CacheSharingOpt sharing = m.sharing == "private"  ? pb::PRIVATE
-                                    : m.sharing == "locked" ? pb::LOCKED
-                                                            : pb::SHARED;
-      std::string id = m.id.empty() ? llb_internal::CleanPath(m.target) : m.id;
-      mount.cache = llb::CacheMount{"/" + id, sharing};
-    }
-    std::string selector = llb_internal::JoinPath({"/", m.source});
-    if (selector != "/") {
-      mount.selector = selector;
-    } else if (m.uid || m.gid || m.mode) {
-      llb::MkdirOptions mo;
-      mo.owner = llb::Owner::Ids(m.uid.value_or(0), m.gid.value_or(0));
-      llb::OpOptions op;
-      op.custom_name = "[internal] setting cache mount permissions";
-      src = src.File(llb::Mkdir("/cache", m.mode.value_or(0755), mo), op);
-      mount.selector = "/cache";
-    }
-    mount.source = src;
-    out.push_back(std::move(mount));
+    KILN_ASSIGN_OR_RETURN(std::optional<llb::Mount> mount,
+                          frontend::MakeRunMount(rm, s.state.GetDir(), Context(), secret_env));
+    if (mount.has_value()) out.push_back(std::move(*mount));
   }
   return out;
 }
@@ -197,7 +129,7 @@ absl::Status Converter::Run(Stage& s, const Node& n, const Flags& f) {
     }
   }
   if (!json) {
-    std::vector<std::string> shell = ShellPrefix(s);
+    std::vector<std::string> shell = frontend::ShellOf(s.image);
     shell.insert(shell.end(), args.begin(), args.end());
     args = shell;
   }
@@ -224,23 +156,7 @@ absl::Status Converter::Run(Stage& s, const Node& n, const Flags& f) {
   }
   // Proxy build args reach the process without being declared, and stay
   // out of the image and the cache key.
-  for (const auto& [k, v] : options_.build_args) {
-    std::string l = absl::AsciiStrToLower(k);
-    pb::ProxyEnv proxy = run.proxy_env.value_or(pb::ProxyEnv());
-    if (l == "http_proxy")
-      proxy.set_http_proxy(v);
-    else if (l == "https_proxy")
-      proxy.set_https_proxy(v);
-    else if (l == "ftp_proxy")
-      proxy.set_ftp_proxy(v);
-    else if (l == "no_proxy")
-      proxy.set_no_proxy(v);
-    else if (l == "all_proxy")
-      proxy.set_all_proxy(v);
-    else
-      continue;
-    run.proxy_env = proxy;
-  }
+  run.proxy_env = frontend::ProxyEnvFromBuildArgs(options_.build_args);
   run.op = Op(s, n, name);
   s.state = s.state.Run(run).Root();
   // History: "|N K=V ..." for the ARGs in scope, then the command.
@@ -347,30 +263,18 @@ absl::Status Converter::Copy(Stage& s, const Node& n, const Flags& f, bool add) 
     }
     KILN_ASSIGN_OR_RETURN(std::string src, Expand(s, word));
     absl::StrAppend(&msg, " ", src);
-    std::string remote, ref;
-    if (IsGit(src, &remote, &ref) && !f.Has("from")) {
-      if (!add) return absl::InvalidArgumentError("source can't be a git ref for COPY");
-      llb::GitOptions go;
-      go.keep_git_dir = keep_git;
-      go.checksum = checksum;
-      go.op.custom_name = absl::StrCat(what, " ", src);
+    frontend::RemoteSource remote = frontend::ParseRemoteSource(src);
+    if (remote.kind != frontend::RemoteSource::Kind::kNone && !f.Has("from")) {
+      bool git = remote.kind == frontend::RemoteSource::Kind::kGit;
+      if (!add) {
+        return absl::InvalidArgumentError(git ? "source can't be a git ref for COPY"
+                                              : "source can't be a URL for COPY");
+      }
       llb::CopyOptions o = base;
-      chain = chain.Copy(llb::Git(remote, ref, go), "/", dest, o);
-    } else if (IsHttp(src) && !f.Has("from")) {
-      if (!add) return absl::InvalidArgumentError("source can't be a URL for COPY");
-      std::string path = src.substr(src.find("//") + 2);
-      size_t slash = path.find('/');
-      path = slash == std::string::npos ? "" : path.substr(slash);
-      path = path.substr(0, path.find_first_of("?#"));
-      std::string file = BaseName(path.empty() ? "/" : path);
-      if (file.empty() || file == "/" || file == ".") file = "__unnamed__";
-      llb::HttpOptions ho;
-      ho.filename = file;
-      ho.checksum = checksum;
-      ho.op.custom_name = absl::StrCat(what, " ", src);
-      llb::CopyOptions o = base;
-      o.attempt_unpack = unpack.value_or(false);
-      chain = chain.Copy(llb::Http(src, ho), file, dest, o);
+      if (!git) o.attempt_unpack = unpack.value_or(false);
+      chain = chain.Copy(
+          frontend::RemoteSourceState(remote, checksum, keep_git, absl::StrCat(what, " ", src)),
+          remote.path, dest, o);
     } else {
       llb::CopyOptions o = base;
       std::string from_path = src;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/base/suggest.h"
+#include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
 
 namespace kiln::yamlconvert {
@@ -21,44 +22,7 @@ using yamlspec::Spec;
 using yamlspec::Stage;
 using yamlspec::Step;
 
-constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr char kComment[] = "kiln.yaml.v0";
-
-std::string BaseName(const std::string& p) {
-  std::string c = llb_internal::CleanPath(p);
-  size_t slash = c.rfind('/');
-  return slash == std::string::npos ? c : c.substr(slash + 1);
-}
-
-bool IsHttp(const std::string& s) {
-  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
-}
-
-// A git source as ADD takes it: git@host:repo, git://, ssh://, or an http(s)
-// URL whose path ends in .git; "#ref" selects a ref.
-bool IsGit(const std::string& s, std::string* remote, std::string* ref) {
-  std::string url = s.substr(0, s.find('#'));
-  bool git = absl::StartsWith(url, "git@") || absl::StartsWith(url, "git://") ||
-             absl::StartsWith(url, "ssh://") || (IsHttp(url) && absl::EndsWith(url, ".git"));
-  if (git) {
-    *remote = url;
-    *ref = url.size() < s.size() ? s.substr(url.size() + 1) : "";
-  }
-  return git;
-}
-
-void AddEnv(Json& list, const std::string& key, const std::string& value) {
-  if (!list.is_array()) list = Json::array();
-  for (Json& e : list) {
-    if (!e.is_string()) continue;
-    std::string kv = e.get<std::string>();
-    if (kv.substr(0, kv.find('=')) == key) {
-      e = key + "=" + value;
-      return;
-    }
-  }
-  list.push_back(key + "=" + value);
-}
 
 // "8080", "53/udp", "8000-8002/tcp" as the "N/proto" keys of ExposedPorts.
 absl::StatusOr<std::vector<std::string>> Ports(const std::string& spec) {
@@ -171,22 +135,7 @@ class Converter {
       if (!hint.empty()) absl::StrAppend(&msg, " (or did you mean the stage \"", hint, "\"?)");
       return Err(pos, msg);
     }
-    Json config = Json::parse(img->config, nullptr, false);
-    if (!config.is_object()) return Err(pos, absl::StrCat("image ", ref, ": config is not JSON"));
-    config.erase("created");
-    b->image = config;
-    const Json* rootfs = config.contains("rootfs") ? &config["rootfs"] : nullptr;
-    bool scratch = rootfs == nullptr || !rootfs->is_object() ||
-                   rootfs->value("diff_ids", Json::array()).empty();
-    if (scratch) {
-      b->state = llb::Scratch();
-    } else {
-      llb::ImageOptions io;
-      io.platform = options_.platform;
-      io.op.custom_name = absl::StrCat("[internal] load ", img->ref);
-      b->state = llb::Image(img->digest.empty() ? img->ref : img->ref + "@" + img->digest, io);
-    }
-    return absl::OkStatus();
+    return Place(frontend::LoadBaseImage(*img, options_.platform, &b->state, &b->image), pos);
   }
 
   // The filesystem a copy or mount reads.
@@ -232,7 +181,7 @@ class Converter {
 
   void Env(Built& b, const std::string& k, const std::string& v) {
     b.state = b.state.AddEnv(k, v);
-    AddEnv(b.image["config"]["Env"], k, v);
+    frontend::SetConfigEnv(b.image["config"]["Env"], k, v);
   }
 
   void User(Built& b, const std::string& user) {
@@ -247,9 +196,7 @@ class Converter {
     b.busy = true;
     if (s.scratch) {
       b.state = llb::Scratch();
-      b.image = Json::object();
-      b.image["rootfs"] = {{"type", "layers"}};
-      b.image["config"] = {{"WorkingDir", "/"}, {"Env", {absl::StrCat("PATH=", kDefaultPath)}}};
+      b.image = frontend::EmptyImageConfig();
     } else if (s.base.kind == Source::Kind::kStage) {
       KILN_ASSIGN_OR_RETURN(Built * base, BuildStage(*spec_.Find(s.base.name)));
       b.state = base->state;
@@ -258,29 +205,7 @@ class Converter {
       KILN_RETURN_IF_ERROR(LoadImage(s.base.name, s.from.pos, &b));
     }
     if (s.base.kind != Source::Kind::kStage) {
-      // As a Dockerfile's FROM: the config's Env (with a default PATH),
-      // WorkingDir and User set up the state.
-      Json& config = b.image["config"];
-      if (!config.is_object()) config = Json::object();
-      Json& env = config["Env"];
-      if (!env.is_array()) env = Json::array();
-      bool has_path = false;
-      for (const Json& e : env) {
-        if (e.is_string() && absl::StartsWith(e.get<std::string>(), "PATH=")) has_path = true;
-      }
-      if (!has_path) env.push_back(absl::StrCat("PATH=", kDefaultPath));
-      for (const Json& e : env) {
-        if (!e.is_string()) continue;
-        std::string kv = e.get<std::string>();
-        size_t eq = kv.find('=');
-        b.state =
-            b.state.AddEnv(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-      }
-      std::string wd = config.value("WorkingDir", "");
-      if (!wd.empty()) KILN_RETURN_IF_ERROR(Workdir(b, wd, nullptr, s.pos));
-      std::string user = config.value("User", "");
-      if (!user.empty()) b.state = b.state.User(user);
-      b.state = b.state.WithPlatform(options_.platform);
+      frontend::ApplyBaseConfig(options_.platform, &b.image, &b.state);  // as FROM does
     }
     // Numbered as a Dockerfile's steps are: FROM an image, then each step.
     int saved_step = step_, saved_steps = steps_;
@@ -320,82 +245,31 @@ class Converter {
     return &b;
   }
 
-  std::vector<std::string> ShellPrefix(const Built& b) const {
-    const Json& config = b.image.value("config", Json::object());
-    std::vector<std::string> shell;
-    if (config.contains("Shell") && config["Shell"].is_array()) {
-      for (const Json& j : config["Shell"]) {
-        if (j.is_string()) shell.push_back(j.get<std::string>());
-      }
-    }
-    if (shell.empty()) shell = {"/bin/sh", "-c"};
-    return shell;
-  }
-
   absl::StatusOr<std::vector<llb::Mount>> Mounts(const Step& step, const Built& b,
                                                  const std::string& cwd,
                                                  std::vector<llb::SecretEnv>* secret_env) {
     std::vector<llb::Mount> out;
     for (const yamlspec::Mount& m : step.mounts) {
-      llb::Mount mount;
-      std::string target = m.target.value;
-      if (!target.empty() && target[0] != '/') target = llb_internal::JoinPath({"/", cwd, target});
-      if (m.type == "secret") {
-        std::string id = m.id.set ? m.id.value : BaseName(m.target.value);
-        if (m.env.set) secret_env->push_back({id, m.env.value, !m.required});
-        if (target.empty() && !m.env.set) target = "/run/secrets/" + BaseName(id);
-        if (target.empty()) continue;
-        mount.target = target;
-        mount.secret = llb::SecretMount{id, m.uid.value_or(0), m.gid.value_or(0),
-                                        m.mode.value_or(0400), !m.required};
-        out.push_back(std::move(mount));
-        continue;
-      }
-      if (m.type == "ssh") {
-        mount.target = target;
-        mount.ssh = llb::SshMount{m.id.value, m.uid.value_or(0), m.gid.value_or(0),
-                                  m.mode.value_or(0600), !m.required};
-        out.push_back(std::move(mount));
-        continue;
-      }
-      if (target == "/") return Err(m.target.pos, "a mount cannot target \"/\"");
-      mount.target = target;
-      llb::State src = Context();
+      frontend::RunMount rm;
+      rm.type = m.type;
+      rm.target = m.target.value;
+      rm.source = m.source.value;
+      rm.id = m.id.value;
+      rm.sharing = m.sharing.value;
+      rm.env = m.env.value;
+      rm.readonly = m.readonly.value_or(m.type == "bind");
+      rm.required = m.required;
+      rm.size = m.size;
+      rm.mode = m.mode;
+      rm.uid = m.uid;
+      rm.gid = m.gid;
       if (m.from_set) {
-        KILN_ASSIGN_OR_RETURN(src, SourceState(m.from));
-      } else if (m.type == "cache") {
-        src = llb::Scratch();
+        KILN_ASSIGN_OR_RETURN(rm.from, SourceState(m.from));
       }
-      if (m.type == "tmpfs") {
-        src = llb::Scratch();
-        mount.tmpfs = llb::TmpfsMount{m.size};
-      }
-      bool readonly = m.readonly.value_or(m.type == "bind");
-      if (readonly) {
-        mount.readonly = true;
-      } else if (m.type == "bind") {
-        mount.no_output = true;
-      }
-      if (m.type == "cache") {
-        pb::CacheSharingOpt sharing = m.sharing.value == "private"  ? pb::PRIVATE
-                                      : m.sharing.value == "locked" ? pb::LOCKED
-                                                                    : pb::SHARED;
-        std::string id = m.id.set ? m.id.value : llb_internal::CleanPath(m.target.value);
-        mount.cache = llb::CacheMount{"/" + id, sharing};
-      }
-      std::string selector = llb_internal::JoinPath({"/", m.source.value});
-      if (selector != "/") {
-        mount.selector = selector;
-      } else if (m.uid || m.gid || m.mode) {
-        llb::MkdirOptions mo;
-        mo.owner = llb::Owner::Ids(m.uid.value_or(0), m.gid.value_or(0));
-        llb::OpOptions op;
-        op.custom_name = "[internal] setting cache mount permissions";
-        src = src.File(llb::Mkdir("/cache", m.mode.value_or(0755), mo), op);
-        mount.selector = "/cache";
-      }
-      mount.source = src;
-      out.push_back(std::move(mount));
+      absl::StatusOr<std::optional<llb::Mount>> mount =
+          frontend::MakeRunMount(rm, cwd, Context(), secret_env);
+      if (!mount.ok()) return Err(m.pos, std::string(mount.status().message()));
+      if (mount->has_value()) out.push_back(std::move(**mount));
     }
     return out;
   }
@@ -405,7 +279,7 @@ class Converter {
     std::vector<std::string> args;
     for (const yamlspec::Str& a : step.args) args.push_back(a.value);
     if (!step.exec_form) {
-      std::vector<std::string> shell = ShellPrefix(b);
+      std::vector<std::string> shell = frontend::ShellOf(b.image);
       shell.insert(shell.end(), args.begin(), args.end());
       args = shell;
     }
@@ -421,24 +295,7 @@ class Converter {
     run.mounts = std::move(mounts);
     if (step.network.value == "none") run.network = pb::NONE;
     if (step.network.value == "host") run.network = pb::HOST;
-    for (const auto& [k, v] : options_.build_args) {
-      std::string l = absl::AsciiStrToLower(k);
-      pb::ProxyEnv proxy = run.proxy_env.value_or(pb::ProxyEnv());
-      if (l == "http_proxy") {
-        proxy.set_http_proxy(v);
-      } else if (l == "https_proxy") {
-        proxy.set_https_proxy(v);
-      } else if (l == "ftp_proxy") {
-        proxy.set_ftp_proxy(v);
-      } else if (l == "no_proxy") {
-        proxy.set_no_proxy(v);
-      } else if (l == "all_proxy") {
-        proxy.set_all_proxy(v);
-      } else {
-        continue;
-      }
-      run.proxy_env = proxy;
-    }
+    run.proxy_env = frontend::ProxyEnvFromBuildArgs(options_.build_args);
     std::string shown = step.exec_form ? Json(args).dump() : step.args[0].value;
     if (size_t nl = shown.find('\n'); nl != std::string::npos && nl + 1 < shown.size()) {
       shown = shown.substr(0, nl) + " ...";
@@ -483,27 +340,15 @@ class Converter {
     for (const yamlspec::Str& arg : step.args) {
       const std::string& src = arg.value;
       absl::StrAppend(&msg, " ", src);
-      std::string remote, ref;
-      if (add && !step.from_set && IsGit(src, &remote, &ref)) {
-        llb::GitOptions go;
-        go.keep_git_dir = step.keep_git_dir;
-        go.checksum = step.checksum.value;
-        go.op.custom_name = absl::StrCat(what, " ", src);
-        chain = chain.Copy(llb::Git(remote, ref, go), "/", dest, base);
-      } else if (add && !step.from_set && IsHttp(src)) {
-        std::string path = src.substr(src.find("//") + 2);
-        size_t slash = path.find('/');
-        path = slash == std::string::npos ? "" : path.substr(slash);
-        path = path.substr(0, path.find_first_of("?#"));
-        std::string file = BaseName(path.empty() ? "/" : path);
-        if (file.empty() || file == "/" || file == ".") file = "__unnamed__";
-        llb::HttpOptions ho;
-        ho.filename = file;
-        ho.checksum = step.checksum.value;
-        ho.op.custom_name = absl::StrCat(what, " ", src);
-        chain = chain.Copy(llb::Http(src, ho), file, dest, base);
+      frontend::RemoteSource remote = frontend::ParseRemoteSource(src);
+      if (add && !step.from_set && remote.kind != frontend::RemoteSource::Kind::kNone) {
+        chain =
+            chain.Copy(frontend::RemoteSourceState(remote, step.checksum.value, step.keep_git_dir,
+                                                   absl::StrCat(what, " ", src)),
+                       remote.path, dest, base);
       } else {
-        if (!add && (IsHttp(src) || src.find("://") != std::string::npos)) {
+        if (!add && (remote.kind != frontend::RemoteSource::Kind::kNone ||
+                     src.find("://") != std::string::npos)) {
           return Err(arg.pos, "copy takes paths; use add for a URL or a git repository");
         }
         if (step.checksum.set) {
@@ -576,7 +421,7 @@ class Converter {
     auto command = [&](const std::vector<std::string>& v, bool shell) {
       std::vector<std::string> out = v;
       if (shell) {
-        out = ShellPrefix(b);
+        out = frontend::ShellOf(b.image);
         out.insert(out.end(), v.begin(), v.end());
       }
       return out;
