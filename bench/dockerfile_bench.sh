@@ -29,59 +29,14 @@ for a in "$@"; do
     *) echo "usage: $0 [--quick] [--keep]" >&2; exit 2 ;;
   esac
 done
-sock=/var/run/docker.sock
 cases_dir=$repo/tests/conformance/dockerfile/cases
 work=$(mktemp -d /tmp/kiln-dfbench.XXXXXX)
 if [ $keep = 1 ]; then trap 'echo "kept $work"' EXIT; else trap 'rm -rf "$work"' EXIT; fi
 
-# --- binaries: opt builds, without moving the workspace's bazel-* links ---
-if [ -n "${KILN:-}" ]; then
-  kiln=$KILN; conv=${CONVERT_BENCH:-}
-else
-  (cd "$repo" && bazel build -c opt --symlink_prefix=/ //cmd/kiln //bench:dockerfile_convert_bench \
-     2>"$work/bazel.log") || { tail -20 "$work/bazel.log"; exit 1; }
-  bin=$(cd "$repo" && bazel info -c opt bazel-bin 2>/dev/null)
-  kiln=$bin/cmd/kiln/kiln; conv=$bin/bench/dockerfile_convert_bench
-fi
-
-# --- the reference daemon and the base image for both builders ---
-if ! docker info >/dev/null 2>&1; then
-  (dockerd --iptables=false --storage-driver=vfs >/tmp/reference-dockerd.log 2>&1 &)
-  for _ in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
-fi
-sh "$repo/tests/conformance/mkbusybox.sh" "$work/busybox.tar"
-docker import "$work/busybox.tar" busybox-local >/dev/null
-
-now() { date +%s%N; }
-ms_since() { echo $(( ($(now) - $1) / 1000000 )); }
-
-# kiln_build ROOT CTX LOG [ARGS...]: prints wall ms; "FAIL" when kiln fails.
-kiln_build() {
-  local root=$1 ctx=$2 log=$3; shift 3
-  local t0; t0=$(now)
-  local out=(-o "type=image,name=kiln-bench")
-  [ "${KILN_OUT:-}" != none ] || out=()
-  if KILN_ROOT=$root "$kiln" build --progress plain "$@" "${out[@]}" "$ctx" >"$log" 2>&1; then
-    ms_since "$t0"; else echo FAIL; fi
-}
-
-# ref_build CTX QUERY LOG: the Engine API build the reference script runs;
-# prints wall ms of the request (the context tar is made before the clock).
-ref_build() {
-  local ctx=$1 q=$2 log=$3
-  tar -C "$ctx" -cf "$work/ctx.tar" .
-  local t0; t0=$(now)
-  curl -s --unix-socket $sock -X POST "http://localhost/v1.41/build?version=2&networkmode=none&$q" \
-    -H "Content-Type: application/x-tar" --data-binary @"$work/ctx.tar" >"$log"
-  local ms; ms=$(ms_since "$t0")
-  if grep -q errorDetail "$log"; then echo FAIL; else echo "$ms"; fi
-}
-
-# fresh_root DIR: a new kiln state folder holding busybox-local (untimed).
-fresh_root() {
-  rm -rf "$1"
-  KILN_ROOT=$1 "$kiln" image import --rootfs "$work/busybox.tar" busybox-local >/dev/null
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+bench_setup //bench:dockerfile_convert_bench
+conv=${CONVERT_BENCH:-${bin:+$bin/bench/dockerfile_convert_bench}}
 
 # edit FILE: a change no earlier run has built (the daemon's cache persists).
 edit() { echo "# kiln-bench edit $(now)" >> "$1"; }
@@ -221,11 +176,6 @@ echo "$(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' '
 gen_large "$work/large"
 bench_one large large "$work/large" src/mid/changed.txt -- ""
 
-secs() { if [ "$1" = FAIL ]; then echo FAIL; else awk -v m="$1" 'BEGIN { printf "%.2f", m / 1000 }'; fi; }
-ratio() {
-  if [ "$1" = FAIL ] || [ "$2" = FAIL ] || [ "$2" = 0 ]; then echo -; else
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
-}
 echo
 printf '%-40s %10s %12s %14s\n' row "kiln s" "BuildKit s" "kiln/BuildKit"
 for row in corpus large; do

@@ -101,7 +101,8 @@ Flags:
                             (like 10GB, 512MB)
       --all                 remove everything, exec cache mounts too
                             (without flags: every record; cache mounts
-                            stay)
+                            stay, less the extra copies that
+                            sharing=private made for parallel builds)
 )";
 
 constexpr char kImageUsage[] = R"(Usage: kiln image COMMAND
@@ -373,6 +374,10 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
   if (!report.ok()) return Fail(report.status());
   absl::PrintF("Removed %d records and %d layers; freed %s\n", report->records_removed,
                report->layers_removed, FormatSize(report->bytes_freed));
+  if (report->cache_mount_instances_removed > 0) {
+    absl::PrintF("Removed %d extra instances of private cache mounts\n",
+                 report->cache_mount_instances_removed);
+  }
   return 0;
 }
 

@@ -143,7 +143,13 @@ absl::StatusOr<PruneReport> Cache::Prune(int64_t keep_bytes, absl::Duration wait
   if (dropped.ok()) {
     absl::Status st = cache_internal::RemoveAll(root_ + "/keys");
     if (st.ok()) st = cache_internal::MakeDirs(root_ + "/keys", 0700);
-    if (st.ok() && cache_mounts) st = cache_mounts_->RemoveAll();
+    if (st.ok() && cache_mounts) {
+      st = cache_mounts_->RemoveAll();
+    } else if (st.ok()) {
+      absl::StatusOr<int> n = cache_mounts_->RemoveSurplus();
+      if (n.ok()) report.cache_mount_instances_removed = *n;
+      st = n.status();
+    }
     if (!st.ok()) dropped = st;
   }
   flock(lock_fd_, LOCK_SH);

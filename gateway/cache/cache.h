@@ -47,6 +47,7 @@ struct PruneReport {
   int records_removed = 0;
   int layers_removed = 0;
   int64_t bytes_freed = 0;
+  int cache_mount_instances_removed = 0;  // surplus PRIVATE instances, or all with --all
 };
 
 class Cache {

@@ -1,11 +1,15 @@
 #include "gateway/cache/cache_mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vector>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
 #include "gateway/fsutil/errors.h"
@@ -52,6 +56,43 @@ absl::StatusOr<std::unique_ptr<CacheMountLease>> CacheMounts::Acquire(const std:
     }
     return std::make_unique<CacheMountLease>(instance, fd, *fresh);
   }
+}
+
+absl::StatusOr<int> CacheMounts::RemoveSurplus() {
+  int removed = 0;
+  DIR* ids = opendir(dir_.c_str());
+  if (ids == nullptr) {
+    if (errno == ENOENT) return 0;
+    return fsutil::ErrnoToStatus(errno, "opendir", dir_);
+  }
+  std::vector<std::string> surplus;
+  while (struct dirent* id = readdir(ids)) {
+    std::string name = id->d_name;
+    if (name == "." || name == "..") continue;
+    std::string base = absl::StrCat(dir_, "/", name);
+    DIR* instances = opendir(base.c_str());
+    if (instances == nullptr) continue;
+    while (struct dirent* in = readdir(instances)) {
+      int n = 0;
+      if (absl::SimpleAtoi(in->d_name, &n) && n > 0) surplus.push_back(absl::StrCat(base, "/", n));
+    }
+    closedir(instances);
+  }
+  closedir(ids);
+  for (const std::string& instance : surplus) {
+    std::string lock = instance + ".lock";
+    int fd = open(lock.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {  // in use
+      close(fd);
+      continue;
+    }
+    absl::Status st = cache_internal::RemoveAll(instance);
+    if (st.ok()) unlink(lock.c_str());
+    if (fd >= 0) close(fd);
+    KILN_RETURN_IF_ERROR(st);
+    ++removed;
+  }
+  return removed;
 }
 
 absl::Status CacheMounts::RemoveAll() {

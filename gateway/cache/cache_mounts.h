@@ -50,6 +50,11 @@ class CacheMounts {
   // Removes every cache mount. Only while no build runs (prune --all holds
   // the root's exclusive lock).
   absl::Status RemoveAll();
+  // Removes the extra instances PRIVATE sharing created for concurrent
+  // users (all but instance 0 of each id), which would otherwise pile up
+  // with every burst of parallel builds; instance 0 keeps the cache. Skips
+  // an instance some lease still holds. Returns how many it removed.
+  absl::StatusOr<int> RemoveSurplus();
 
  private:
   std::string dir_;

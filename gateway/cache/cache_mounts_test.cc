@@ -73,5 +73,35 @@ TEST(CacheMountsTest, LockedUsersTakeTurns) {
   EXPECT_EQ(max_inside.load(), 1);
 }
 
+TEST(CacheMountsTest, SurplusPrivateInstancesAreRemovedWhenFree) {
+  CacheMounts mounts(Root("cm4"));
+  std::string first;
+  {
+    auto p1 = mounts.Acquire("p", pb::PRIVATE);
+    auto p2 = mounts.Acquire("p", pb::PRIVATE);
+    auto p3 = mounts.Acquire("p", pb::PRIVATE);
+    ASSERT_TRUE(p1.ok() && p2.ok() && p3.ok());
+    first = (*p1)->path();
+    std::ofstream(first + "/kept") << "x";
+    p3->reset();
+    // Instance 2 is free, instance 1 is held: only 2 goes.
+    auto n = mounts.RemoveSurplus();
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_EQ(*n, 1);
+    struct stat st;
+    EXPECT_EQ(stat((*p2)->path().c_str(), &st), 0);
+  }
+  auto n = mounts.RemoveSurplus();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_TRUE(std::ifstream(first + "/kept").good()) << "instance 0 keeps the cache";
+  auto again = mounts.Acquire("p", pb::PRIVATE);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->path(), first);
+  auto second = mounts.Acquire("p", pb::PRIVATE);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE((*second)->fresh()) << "a removed instance comes back empty";
+}
+
 }  // namespace
 }  // namespace kiln::cache

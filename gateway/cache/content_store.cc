@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -94,6 +96,35 @@ class DiskContentStore : public ContentStore {
     return out;
   }
 
+  absl::StatusOr<int64_t> Size(const std::string& digest) override {
+    KILN_RETURN_IF_ERROR(ValidateDigest(digest));
+    struct stat st;
+    std::string path = Path(digest);
+    if (stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return absl::NotFoundError("blob " + digest + " not found");
+      return fsutil::ErrnoToStatus(errno, "stat", path);
+    }
+    return static_cast<int64_t>(st.st_size);
+  }
+
+  absl::Status ReadTo(const std::string& digest,
+                      const std::function<absl::Status(std::string_view)>& sink) override {
+    KILN_RETURN_IF_ERROR(ValidateDigest(digest));
+    std::string path = Path(digest);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return absl::NotFoundError("blob " + digest + " not found");
+    if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", path);
+    std::vector<char> buf(1 << 20);
+    ssize_t n;
+    absl::Status st;
+    while (st.ok() && (n = read(fd, buf.data(), buf.size())) > 0) {
+      st = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
+    if (st.ok() && n < 0) st = fsutil::ErrnoToStatus(errno, "read", path);
+    close(fd);
+    return st;
+  }
+
   bool Has(const std::string& digest) override {
     return ValidateDigest(digest).ok() && access(Path(digest).c_str(), F_OK) == 0;
   }
@@ -152,6 +183,15 @@ class MemoryContentStore : public ContentStore {
     auto it = blobs_.find(digest);
     if (it == blobs_.end()) return absl::NotFoundError("blob " + digest + " not found");
     return it->second;
+  }
+  absl::StatusOr<int64_t> Size(const std::string& digest) override {
+    KILN_ASSIGN_OR_RETURN(std::string data, Get(digest));
+    return static_cast<int64_t>(data.size());
+  }
+  absl::Status ReadTo(const std::string& digest,
+                      const std::function<absl::Status(std::string_view)>& sink) override {
+    KILN_ASSIGN_OR_RETURN(std::string data, Get(digest));
+    return sink(data);
   }
   bool Has(const std::string& digest) override {
     absl::MutexLock lock(&mu_);

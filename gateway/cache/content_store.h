@@ -8,6 +8,7 @@
 #define KILN_GATEWAY_CACHE_CONTENT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ class ContentStore {
   virtual absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() = 0;
   // NotFound naming the digest when absent.
   virtual absl::StatusOr<std::string> Get(const std::string& digest) = 0;
+  // The blob's size in bytes; NotFound when absent.
+  virtual absl::StatusOr<int64_t> Size(const std::string& digest) = 0;
+  // Streams the blob to `sink` in chunks, never holding it whole (layers
+  // can be gigabytes). Stops at the first error `sink` returns.
+  virtual absl::Status ReadTo(const std::string& digest,
+                              const std::function<absl::Status(std::string_view)>& sink) = 0;
   virtual bool Has(const std::string& digest) = 0;
   virtual absl::Status Delete(const std::string& digest) = 0;
   virtual absl::StatusOr<std::vector<std::string>> List() = 0;

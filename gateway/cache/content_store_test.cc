@@ -30,6 +30,33 @@ void ExerciseStore(ContentStore& store) {
   EXPECT_FALSE(store.Has(DigestOf("abc")));
 
   EXPECT_EQ(store.Get(DigestOf("nothing")).status().code(), absl::StatusCode::kNotFound);
+
+  // Streaming: the same bytes in chunks, and the size up front.
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4099) big[i] = static_cast<char>(i);
+  auto bd = store.Put(big);
+  ASSERT_TRUE(bd.ok());
+  auto size = store.Size(*bd);
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, static_cast<int64_t>(big.size()));
+  std::string streamed;
+  int chunks = 0;
+  ASSERT_TRUE(store
+                  .ReadTo(*bd,
+                          [&](std::string_view c) {
+                            streamed.append(c);
+                            ++chunks;
+                            return absl::OkStatus();
+                          })
+                  .ok());
+  EXPECT_EQ(streamed, big);
+  absl::Status stop =
+      store.ReadTo(*bd, [](std::string_view) { return absl::CancelledError("stop"); });
+  EXPECT_EQ(stop.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(store.Size(DigestOf("nothing")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store.ReadTo(DigestOf("nothing"), [](std::string_view) { return absl::OkStatus(); }).code(),
+      absl::StatusCode::kNotFound);
   ASSERT_TRUE(store.Delete(*d).ok());
   EXPECT_FALSE(store.Has(*d));
 }

@@ -168,6 +168,35 @@ absl::Status AddTarFile(struct archive* a, const std::string& name, const std::s
   return absl::OkStatus();
 }
 
+// Blob `digest` of `content` as blobs/sha256/HEX, streamed.
+absl::Status AddTarBlob(struct archive* a, cache::ContentStore* content,
+                        const std::string& digest) {
+  std::string name = "blobs/sha256/" + DigestHex(digest);
+  KILN_ASSIGN_OR_RETURN(int64_t size, content->Size(digest));
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(size));
+  archive_entry_set_mtime(e, 0, 0);
+  bool ok = archive_write_header(a, e) == ARCHIVE_OK;
+  archive_entry_free(e);
+  if (!ok) return ArchiveError(a, "writing " + name);
+  int64_t written = 0;
+  KILN_RETURN_IF_ERROR(content->ReadTo(digest, [&](std::string_view chunk) -> absl::Status {
+    if (archive_write_data(a, chunk.data(), chunk.size()) !=
+        static_cast<la_ssize_t>(chunk.size())) {
+      return ArchiveError(a, "writing " + name);
+    }
+    written += static_cast<int64_t>(chunk.size());
+    return absl::OkStatus();
+  }));
+  if (written != size) {
+    return absl::DataLossError(absl::StrCat("blob ", digest, " changed size while being exported"));
+  }
+  return absl::OkStatus();
+}
+
 // A layer as an image blob. Layers never change once committed, so the blob
 // for one compression and epoch is remembered beside the layer: a rebuild
 // then neither tars nor compresses layers it exported before.
@@ -322,9 +351,7 @@ absl::Status WriteImageArchive(cache::ContentStore* content, const BuiltImage& i
   }
   for (const std::string& digest : blobs) {
     if (!st.ok()) break;
-    absl::StatusOr<std::string> data = content->Get(digest);
-    st =
-        data.ok() ? AddTarFile(a.get(), "blobs/sha256/" + DigestHex(digest), *data) : data.status();
+    st = AddTarBlob(a.get(), content, digest);
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK && st.ok()) st = ArchiveError(a.get(), dest);
   if (st.ok() && rename(tmp.c_str(), dest.c_str()) != 0) {
