@@ -147,5 +147,33 @@ TEST_F(DockerfileTest, SameInputGivesTheSameImageWithSourceDateEpoch) {
   EXPECT_TRUE(absl::StrContains(ReadFile(a), "\"Cmd\":[\"cat\",\"/b\"]"));
 }
 
+// One layer per step, as BuildKit lays an image out: a COPY of three files
+// (one file op of three actions) is one layer, not three.
+TEST_F(DockerfileTest, OneLayerPerStep) {
+  for (const char* f : {"a", "b", "c"}) WriteFile(ctx_ + "/" + f, f);
+  std::string oci = out_ + "/img.tar";
+  KilnRun r =
+      Build("FROM busybox\nCOPY a b c /dst/\nRUN rm /dst/a\n", {"-o", "type=oci,dest=" + oci});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string dir = TempDir("unpacked");
+  ASSERT_EQ(system(("tar -C " + dir + " -xf " + oci).c_str()), 0);
+  std::string index = ReadFile(dir + "/index.json");
+  size_t at = index.find("sha256:");
+  ASSERT_NE(at, std::string::npos) << index;
+  std::string manifest = ReadFile(dir + "/blobs/sha256/" + index.substr(at + 7, 64));
+  size_t layers = 0;
+  for (size_t p = manifest.find("\"layers\"");
+       (p = manifest.find("tar+gzip", p)) != std::string::npos; ++p) {
+    ++layers;
+  }
+  EXPECT_EQ(layers, 3u) << "busybox, the COPY and the RUN: " << manifest;
+  // The build's files are right too (the RUN saw all three copies).
+  KilnRun local = Build("FROM busybox\nCOPY a b c /dst/\nRUN rm /dst/a\n");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_FALSE(Exists("/dst/a"));
+  EXPECT_EQ(ReadFile(out_ + "/dst/b"), "b");
+  EXPECT_EQ(ReadFile(out_ + "/dst/c"), "c");
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -93,12 +93,35 @@ class FileRunner : public solver::OpRunner {
       }
       return results[ref - n].chain;
     };
+    // How often each action's result is used by a later action, so that a
+    // run of actions each working on the one before (COPY a b c: three
+    // copies) shares one snapshot and commits one layer, as BuildKit's
+    // file op does.
+    std::vector<int> uses(actions.size(), 0);
+    auto use = [&](int64_t ref) {
+      if (ref >= n && ref - n < static_cast<int64_t>(actions.size())) ++uses[ref - n];
+    };
+    for (const pb::FileAction& a : actions) {
+      use(a.input());
+      if (a.has_copy()) use(a.secondaryinput());  // only copies read a second input
+    }
+    std::unique_ptr<cache::Active> open;  // the run's snapshot, not yet committed
     for (size_t i = 0; i < static_cast<size_t>(actions.size()); ++i) {
       if (ctx.cancelled()) return absl::CancelledError("build cancelled");
       const pb::FileAction& a = actions[i];
-      KILN_ASSIGN_OR_RETURN(cache::Chain base, chain_of(a.input(), i));
+      if (open == nullptr) {
+        KILN_ASSIGN_OR_RETURN(cache::Chain base, chain_of(a.input(), i));
+        KILN_ASSIGN_OR_RETURN(open, ctx.snapshotter()->Prepare(base));
+      }
       // Action errors name their path already.
-      KILN_ASSIGN_OR_RETURN(results[i], Apply(ctx, a, base, chain_of, i));
+      KILN_RETURN_IF_ERROR(Apply(ctx, a, open->path(), chain_of, i));
+      bool next_continues = i + 1 < static_cast<size_t>(actions.size()) &&
+                            actions[i + 1].input() == n + static_cast<int64_t>(i) && uses[i] == 1 &&
+                            a.output() < 0;
+      if (!next_continues) {
+        KILN_ASSIGN_OR_RETURN(results[i], open->Commit());
+        open.reset();
+      }
       if (a.output() >= 0) outputs[a.output()].chain = results[i].chain;
     }
     // Every layer an action wrote is recorded, intermediate ones included:
@@ -111,12 +134,11 @@ class FileRunner : public solver::OpRunner {
   }
 
  private:
+  // Applies action `a` to the snapshot at `dest`.
   template <typename ChainOf>
-  absl::StatusOr<cache::Committed> Apply(solver::OpContext& ctx, const pb::FileAction& a,
-                                         const cache::Chain& base, ChainOf& chain_of, size_t i) {
+  absl::Status Apply(solver::OpContext& ctx, const pb::FileAction& a, const std::string& dest,
+                     ChainOf& chain_of, size_t i) {
     cache::Snapshotter* snap = ctx.snapshotter();
-    KILN_ASSIGN_OR_RETURN(auto active, snap->Prepare(base));
-    const std::string dest = active->path();
     // Views of other results stay mounted while the action runs.
     std::vector<std::unique_ptr<cache::Mount>> views;
     auto root_of = [&](int64_t ref) -> absl::StatusOr<std::string> {
@@ -154,8 +176,7 @@ class FileRunner : public solver::OpRunner {
       default:
         return absl::InvalidArgumentError("file action has no known type");
     }
-    views.clear();
-    return active->Commit();
+    return absl::OkStatus();
   }
 
   const solver::Vertex& v_;
