@@ -104,6 +104,9 @@ std::vector<std::string> Converter::Args(const Node& n) const {
 shell::Env Converter::StateEnv(const Stage& s) const { return shell::Env::FromList(s.state.Env()); }
 
 absl::StatusOr<std::string> Converter::Expand(const Stage& s, const std::string& word) const {
+  // Only a '$' reads variables: without one, skip building the stage's env
+  // (quotes and escapes are still processed).
+  if (word.find('$') == std::string::npos) return lex_.ProcessWord(word, shell::Env());
   return lex_.ProcessWord(word, StateEnv(s));
 }
 
