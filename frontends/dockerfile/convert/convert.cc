@@ -3,11 +3,14 @@
 #include "frontends/dockerfile/convert/convert.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "frontends/dockerfile/convert/internal.h"
 #include "sdk/base/status_macros.h"
 
@@ -50,6 +53,68 @@ absl::Status Converter::Wrap(const absl::Status& st, int line) const {
 
 std::string Converter::Warn(int line, const std::string& msg) const {
   return absl::StrCat(options_.filename, ":", line, ": ", msg);
+}
+
+// The `# check=` directive, or the BUILDKIT_DOCKERFILE_CHECK build arg in
+// its place: "skip=Rule1,Rule2" (or skip=all) drops those warnings;
+// "error=true" fails the build, before anything runs, when any is left.
+// Options are separated by ';'. Rule names are case-sensitive.
+absl::StatusOr<std::vector<std::string>> Converter::ApplyChecks() const {
+  std::string config;
+  int line = 1;
+  for (const Directive& d : ast_.directives) {
+    if (d.name == "check") {
+      config = d.value;
+      line = d.line;
+    }
+  }
+  auto arg = options_.build_args.find("BUILDKIT_DOCKERFILE_CHECK");
+  if (arg != options_.build_args.end()) config = arg->second;
+  std::set<std::string> skip;
+  bool skip_all = false, error = false;
+  for (absl::string_view opt : absl::StrSplit(config, ';', absl::SkipWhitespace())) {
+    opt = absl::StripAsciiWhitespace(opt);
+    size_t eq = opt.find('=');
+    std::string key(absl::StripAsciiWhitespace(opt.substr(0, eq)));
+    std::string value(
+        eq == absl::string_view::npos ? "" : absl::StripAsciiWhitespace(opt.substr(eq + 1)));
+    if (key == "skip") {
+      for (absl::string_view r : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+        std::string rule(absl::StripAsciiWhitespace(r));
+        if (rule == "all") skip_all = true;
+        skip.insert(rule);
+      }
+    } else if (key == "error") {
+      if (value != "true" && value != "false") {
+        return Wrap(absl::InvalidArgumentError(
+                        absl::StrCat("check: error=", value, ": want true or false")),
+                    line);
+      }
+      error = value == "true";
+    } else {
+      return Wrap(absl::InvalidArgumentError(absl::StrCat("check: unknown option \"", key,
+                                                          "\" (want skip=RULES or error=true)")),
+                  line);
+    }
+  }
+  std::vector<std::string> kept;
+  std::set<std::string> rules;
+  for (const std::string& w : warnings_) {
+    // "FILE:LINE: Rule: message"
+    size_t at = w.find(": ");
+    std::string rest = at == std::string::npos ? w : w.substr(at + 2);
+    std::string rule = rest.substr(0, rest.find(':'));
+    if (skip_all || skip.count(rule)) continue;
+    kept.push_back(w);
+    rules.insert(rule);
+  }
+  if (error && !kept.empty()) {
+    return Wrap(absl::InvalidArgumentError(
+                    absl::StrCat("lint violation found for rules: ", absl::StrJoin(rules, ", "),
+                                 "\n  ", absl::StrJoin(kept, "\n  "))),
+                line);
+  }
+  return kept;
 }
 
 absl::Status Converter::ParseStages() {
@@ -369,7 +434,9 @@ absl::StatusOr<Converted> Converter::Run() {
   }
   ast_ = std::move(*parsed);
   lex_ = shell::Lex(ast_.escape_token);
-  for (const Warning& w : ast_.warnings) warnings_.push_back(Warn(w.line, w.short_text));
+  for (const Warning& w : ast_.warnings) {
+    warnings_.push_back(Warn(w.line, "NoEmptyContinuation: " + w.short_text));
+  }
   auto sm = std::make_shared<llb::SourceMap>();
   sm->filename = options_.filename;
   sm->language = "Dockerfile";
@@ -444,7 +511,7 @@ absl::StatusOr<Converted> Converter::Run() {
   Converted out;
   out.state = target->state;
   out.image_config = image.dump();
-  out.warnings = warnings_;
+  KILN_ASSIGN_OR_RETURN(out.warnings, ApplyChecks());
   return out;
 }
 

@@ -370,5 +370,37 @@ TEST(ConvertTest, NamedContextsReplaceImagesAndStages) {
   EXPECT_TRUE(local && image) << local << image;
 }
 
+TEST(ConvertTest, CheckDirectiveSkipsAndFailsOnLintRules) {
+  const std::string body = "FROM busybox AS Build\nCMD echo hi\n";
+  Out plain = MustConvert(body);
+  EXPECT_EQ(plain.converted.warnings.size(), 2u);  // StageNameCasing, JSONArgsRecommended
+
+  Out skipped = MustConvert("# check=skip=JSONArgsRecommended\n" + body);
+  ASSERT_EQ(skipped.converted.warnings.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(skipped.converted.warnings[0], "StageNameCasing"));
+  EXPECT_TRUE(MustConvert("# check=skip=all\n" + body).converted.warnings.empty());
+
+  std::string err = Error("# check=error=true\n" + body);
+  EXPECT_TRUE(absl::StartsWith(err,
+                               "Dockerfile:1: lint violation found for rules: "
+                               "JSONArgsRecommended, StageNameCasing"))
+      << err;
+  // Both options at once, and rule names are case-sensitive.
+  EXPECT_TRUE(
+      Convert("# check=skip=StageNameCasing,JSONArgsRecommended;error=true\n" + body, Options())
+          .ok());
+  EXPECT_FALSE(
+      Convert("# check=skip=stagenamecasing,JSONArgsRecommended;error=true\n" + body, Options())
+          .ok());
+  // The build arg replaces the directive.
+  ConvertOptions o = Options();
+  o.build_args["BUILDKIT_DOCKERFILE_CHECK"] = "skip=all";
+  absl::StatusOr<Converted> overridden = Convert("# check=error=true\n" + body, o);
+  ASSERT_TRUE(overridden.ok()) << overridden.status();
+  EXPECT_TRUE(overridden->warnings.empty());
+  EXPECT_TRUE(absl::StrContains(Error("# check=bogus=1\n" + body), "unknown option \"bogus\""));
+  EXPECT_TRUE(absl::StrContains(Error("# check=error=yes\n" + body), "want true or false"));
+}
+
 }  // namespace
 }  // namespace kiln::dockerfile

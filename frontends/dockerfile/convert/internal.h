@@ -118,6 +118,9 @@ class Converter {
   // Unimplemented unless `wanted` ("os/arch[/variant]") is the native one.
   absl::Status CheckPlatform(const std::string& wanted) const;
   std::string Warn(int line, const std::string& msg) const;
+  // The warnings `# check=` (or BUILDKIT_DOCKERFILE_CHECK) keeps; an error
+  // for error=true with warnings left, or a malformed check value.
+  absl::StatusOr<std::vector<std::string>> ApplyChecks() const;
 
   // dispatch.cc
   absl::Status Env(Stage& s, const Node& n);
