@@ -15,6 +15,8 @@
 # Usage: bench/dockerfile_bench.sh [--quick] [--keep]
 #   --quick  skip the corpus (large Dockerfile and convert bench only)
 #   --keep   keep the work folder (contexts, kiln logs, the Dockerfile)
+#   REPS=N   unchanged and one-file-change rebuilds of the large Dockerfile
+#            per row, medians printed (default 3; the corpus does one)
 #   KILN=... use this kiln binary instead of building -c opt with Bazel
 # Needs root, runc and a dockerd (started as the reference script does when
 # `docker info` fails).
@@ -22,6 +24,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 quick=0; keep=0
+large_reps=${REPS:-3}  # rebuilds of the large Dockerfile per row (medians)
 for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
@@ -110,25 +113,41 @@ add() {  # add TABLE ROW MS: sums, FAIL sticks
 failures=()
 noexport=FAIL
 
-# bench_one NAME CTX CHANGED_FILE KILN_ARGS... -- QUERY: three builds each.
+# median VALUES...: the median, or FAIL when any is FAIL.
+median() {
+  case " $* " in *" FAIL "*) echo FAIL; return ;; esac
+  printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# bench_one NAME CTX CHANGED_FILE KILN_ARGS... -- QUERY: a cold build each,
+# then REPS unchanged rebuilds and REPS one-file-change rebuilds (a new
+# edit each), medians.
 bench_one() {
   local row=$1 name=$2 ctx=$3 changed=$4; shift 4
   local kargs=() q
   while [ "$1" != -- ]; do kargs+=("$1"); shift; done
   q=$2
   local root=$work/root-$name logs=$work/logs/$name v
+  local reps=1
+  [ "$row" = large ] && reps=$large_reps
   mkdir -p "$logs"
   fresh_root "$root"
   for phase in cold unchanged change; do
-    if [ $phase = change ] && [ -n "$changed" ]; then edit "$ctx/$changed"; fi
-    v=$(kiln_build "$root" "$ctx" "$logs/kiln-$phase.log" "${kargs[@]}")
-    [ "$v" != FAIL ] || failures+=("kiln $name $phase: $(tail -3 "$logs/kiln-$phase.log" | tr '\n' ' ')")
-    add K "$row $phase" "$v"
-    local rq="t=kiln-bench-$name&$q"
-    [ $phase = cold ] && rq="$rq&nocache=1"
-    v=$(ref_build "$ctx" "$rq" "$logs/ref-$phase.log")
-    [ "$v" != FAIL ] || failures+=("BuildKit $name $phase: $(grep -o '"errorDetail":{[^}]*}' "$logs/ref-$phase.log" | head -1)")
-    add R "$row $phase" "$v"
+    local n=$reps kv=() rv=()
+    [ $phase = cold ] && n=1
+    for _ in $(seq "$n"); do
+      if [ $phase = change ] && [ -n "$changed" ]; then edit "$ctx/$changed"; fi
+      v=$(kiln_build "$root" "$ctx" "$logs/kiln-$phase.log" "${kargs[@]}")
+      [ "$v" != FAIL ] || failures+=("kiln $name $phase: $(tail -3 "$logs/kiln-$phase.log" | tr '\n' ' ')")
+      kv+=("$v")
+      local rq="t=kiln-bench-$name&$q"
+      [ $phase = cold ] && rq="$rq&nocache=1"
+      v=$(ref_build "$ctx" "$rq" "$logs/ref-$phase.log")
+      [ "$v" != FAIL ] || failures+=("BuildKit $name $phase: $(grep -o '"errorDetail":{[^}]*}' "$logs/ref-$phase.log" | head -1)")
+      rv+=("$v")
+    done
+    add K "$row $phase" "$(median "${kv[@]}")"
+    add R "$row $phase" "$(median "${rv[@]}")"
     if [ $phase = unchanged ] && [ "$row" = large ]; then
       # Where a no-op rebuild's time goes: the same rebuild without exporting.
       noexport=$(KILN_OUT=none kiln_build "$root" "$ctx" "$logs/kiln-noexport.log" "${kargs[@]}")
