@@ -111,6 +111,18 @@ TEST_F(YamlTest, EveryErrorIsReportedBeforeAnythingRuns) {
   EXPECT_FALSE(absl::StrContains(r.err, "touch /ran")) << "nothing ran";
 }
 
+TEST_F(YamlTest, ASpecWithoutItsSyntaxLineGetsAHint) {
+  std::string ctx = TempDir("ctx");
+  WriteFile(ctx + "/build.yml", "version: 1\nstages:\n  a:\n    from: busybox\n");
+  KilnRun r = Build({"-f", ctx + "/build.yml", ctx});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "build.yml was read as a Dockerfile")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "--frontend yaml.v0")) << r.err;
+  r = Build(
+      {"--frontend", "yaml.v0", "-f", ctx + "/build.yml", "-o", "type=local,dest=" + out_, ctx});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(YamlTest, SameFilesAsTheDockerfileAndSharedCache) {
   std::string ctx = TempDir("ctx");
   ASSERT_EQ(system(("mkdir -p " + ctx + "/src/sub").c_str()), 0);

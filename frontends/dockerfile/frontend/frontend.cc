@@ -59,11 +59,20 @@ class DockerfileFrontend : public frontend::Frontend {
     }
     KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
-    KILN_ASSIGN_OR_RETURN(Converted out, Convert(*text, co));
-    for (const std::string& w : out.warnings) bridge.Warn(w);
+    absl::StatusOr<Converted> out = Convert(*text, co);
+    if (!out.ok() && (absl::EndsWith(filename, ".yaml") || absl::EndsWith(filename, ".yml"))) {
+      // Most likely a YAML spec without its `# syntax=` line.
+      return absl::Status(out.status().code(),
+                          absl::StrCat(out.status().message(), "\n(", filename,
+                                       " was read as a Dockerfile; for a YAML spec, make "
+                                       "\"# syntax=yaml.v0\" its first line or pass "
+                                       "--frontend yaml.v0)"));
+    }
+    KILN_RETURN_IF_ERROR(out.status());
+    for (const std::string& w : out->warnings) bridge.Warn(w);
     frontend::Result result;
-    KILN_ASSIGN_OR_RETURN(result.definition, llb::Marshal(out.state));
-    result.metadata[frontend::kImageConfigKey] = out.image_config;
+    KILN_ASSIGN_OR_RETURN(result.definition, llb::Marshal(out->state));
+    result.metadata[frontend::kImageConfigKey] = out->image_config;
     return result;
   }
 };
