@@ -92,6 +92,29 @@ void ApplyBaseConfig(const llb::Platform& platform, Json* image, llb::State* sta
   *state = state->WithPlatform(platform);
 }
 
+std::string WorkdirPath(const Json& image, const std::string& path) {
+  std::string current;
+  if (image.is_object() && image.contains("config") && image["config"].is_object()) {
+    current = image["config"].value("WorkingDir", "");
+  }
+  return llb_internal::NormalizeActionPath(current, path, false);
+}
+
+bool ApplyWorkdir(const std::string& dir, const llb::OpOptions& op, Json* image,
+                  llb::State* state) {
+  Json& config = (*image)["config"];
+  if (!config.is_object()) config = Json::object();
+  config["WorkingDir"] = dir;
+  *state = state->Dir(dir);
+  if (dir == "/") return false;
+  llb::MkdirOptions mo;
+  mo.make_parents = true;
+  std::string user = config.value("User", "");
+  if (!user.empty()) mo.owner = llb::Owner::Parse(user);
+  *state = state->File(llb::Mkdir(dir, 0755, mo), op);
+  return true;
+}
+
 absl::StatusOr<std::optional<llb::Mount>> MakeRunMount(const RunMount& m, const std::string& cwd,
                                                        const llb::State& context,
                                                        std::vector<llb::SecretEnv>* secret_env) {

@@ -53,6 +53,16 @@ void AddDefaultPath(nlohmann::json* image);
 // (normalized in the config too), User, and the platform.
 void ApplyBaseConfig(const llb::Platform& platform, nlohmann::json* config, llb::State* state);
 
+// The directory WORKDIR `path` names: a relative one resolved against the
+// config's WorkingDir.
+std::string WorkdirPath(const nlohmann::json& image, const std::string& path);
+
+// WORKDIR `dir` (from WorkdirPath): sets it in the config and on `state`
+// and, unless it is "/", creates it (parents too, owned by the config's
+// User) with a file op named by `op`. True when that made a layer.
+bool ApplyWorkdir(const std::string& dir, const llb::OpOptions& op, nlohmann::json* image,
+                  llb::State* state);
+
 // One RUN --mount, with its options resolved.
 struct RunMount {
   std::string type = "bind";       // bind, cache, tmpfs, secret, ssh

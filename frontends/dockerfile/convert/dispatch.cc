@@ -147,7 +147,7 @@ absl::Status Converter::Dispatch(Stage& s, const Node& n) {
     if (args.size() != 1)
       return absl::InvalidArgumentError("WORKDIR requires exactly one argument");
     KILN_ASSIGN_OR_RETURN(std::string path, Expand(s, args[0]));
-    return Workdir(s, path, &n);
+    return Workdir(s, path, n);
   }
   if (cmd == "ENV") return Env(s, n);
   if (cmd == "ARG") return Arg(s, n);

@@ -136,7 +136,7 @@ class Converter {
 
   // run_copy.cc
   absl::Status Run(Stage& s, const Node& n, const Flags& f);
-  absl::Status Workdir(Stage& s, const std::string& path, const Node* n);
+  absl::Status Workdir(Stage& s, const std::string& path, const Node& n);
   absl::Status Copy(Stage& s, const Node& n, const Flags& f, bool add);
   absl::StatusOr<std::vector<llb::Mount>> RunMounts(Stage& s, const Node& n, const Flags& f,
                                                     std::vector<llb::SecretEnv>* secret_env);

@@ -37,20 +37,9 @@ absl::Status ParseChmod(const std::string& v, llb::CopyOptions* o) {
 
 }  // namespace
 
-absl::Status Converter::Workdir(Stage& s, const std::string& path, const Node* n) {
-  std::string current = s.image["config"].value("WorkingDir", "");
-  std::string wd = llb_internal::NormalizeActionPath(current, path, false);
-  s.image["config"]["WorkingDir"] = wd;
-  s.state = s.state.Dir(wd);
-  if (n == nullptr) return absl::OkStatus();  // from the base image: no step
-  bool layer = wd != "/";
-  if (layer) {
-    llb::MkdirOptions mo;
-    mo.make_parents = true;
-    std::string user = s.image["config"].value("User", "");
-    if (!user.empty()) mo.owner = llb::Owner::Parse(user);
-    s.state = s.state.File(llb::Mkdir(wd, 0755, mo), Op(s, *n, "WORKDIR " + wd));
-  }
+absl::Status Converter::Workdir(Stage& s, const std::string& path, const Node& n) {
+  std::string wd = frontend::WorkdirPath(s.image, path);
+  bool layer = frontend::ApplyWorkdir(wd, Op(s, n, "WORKDIR " + wd), &s.image, &s.state);
   History(s, "WORKDIR " + wd, layer);
   return absl::OkStatus();
 }

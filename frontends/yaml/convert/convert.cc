@@ -160,23 +160,11 @@ class Converter {
     return Context();
   }
 
-  absl::Status Workdir(Built& b, const std::string& path, const Stage* s, Pos pos) {
-    std::string current = b.image["config"].value("WorkingDir", "");
-    std::string wd = llb_internal::NormalizeActionPath(current, path, false);
-    b.image["config"]["WorkingDir"] = wd;
-    b.state = b.state.Dir(wd);
-    if (s == nullptr) return absl::OkStatus();  // no step: from an image config
-    bool layer = wd != "/";
-    if (layer) {
-      llb::MkdirOptions mo;
-      mo.make_parents = true;
-      std::string user = b.image["config"].value("User", "");
-      if (!user.empty()) mo.owner = llb::Owner::Parse(user);
-      ++step_;
-      b.state = b.state.File(llb::Mkdir(wd, 0755, mo), Op(*s, pos, "WORKDIR " + wd));
-    }
+  void Workdir(Built& b, const std::string& path, const Stage& s, Pos pos) {
+    std::string wd = frontend::WorkdirPath(b.image, path);
+    if (wd != "/") ++step_;  // a step when it makes a layer, as in Dockerfiles
+    bool layer = frontend::ApplyWorkdir(wd, Op(s, pos, "WORKDIR " + wd), &b.image, &b.state);
     History(b, "WORKDIR " + wd, layer);
-    return absl::OkStatus();
   }
 
   void Env(Built& b, const std::string& k, const std::string& v) {
@@ -220,7 +208,7 @@ class Converter {
       }
       History(b, msg, false);
     }
-    if (s.workdir.set) KILN_RETURN_IF_ERROR(Workdir(b, s.workdir.value, &s, s.workdir.pos));
+    if (s.workdir.set) Workdir(b, s.workdir.value, s, s.workdir.pos);
     if (s.user.set) {
       User(b, s.user.value);
       History(b, "USER " + s.user.value, false);
@@ -245,8 +233,7 @@ class Converter {
     return &b;
   }
 
-  absl::StatusOr<std::vector<llb::Mount>> Mounts(const Step& step, const Built& b,
-                                                 const std::string& cwd,
+  absl::StatusOr<std::vector<llb::Mount>> Mounts(const Step& step, const std::string& cwd,
                                                  std::vector<llb::SecretEnv>* secret_env) {
     std::vector<llb::Mount> out;
     for (const yamlspec::Mount& m : step.mounts) {
@@ -291,7 +278,7 @@ class Converter {
       cwd = llb_internal::NormalizeActionPath(cwd, step.workdir.value, false);
     }
     if (step.user.set) run.user = step.user.value;
-    KILN_ASSIGN_OR_RETURN(std::vector<llb::Mount> mounts, Mounts(step, b, cwd, &run.secret_env));
+    KILN_ASSIGN_OR_RETURN(std::vector<llb::Mount> mounts, Mounts(step, cwd, &run.secret_env));
     run.mounts = std::move(mounts);
     if (step.network.value == "none") run.network = pb::NONE;
     if (step.network.value == "host") run.network = pb::HOST;
