@@ -81,18 +81,11 @@ class DiskContentStore : public ContentStore {
   }
 
   absl::StatusOr<std::string> Get(const std::string& digest) override {
-    KILN_RETURN_IF_ERROR(ValidateDigest(digest));
-    std::string path = Path(digest);
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return absl::NotFoundError("blob " + digest + " not found");
-    if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", path);
     std::string out;
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-    int err = errno;
-    close(fd);
-    if (n < 0) return fsutil::ErrnoToStatus(err, "read", path);
+    KILN_RETURN_IF_ERROR(ReadTo(digest, [&out](std::string_view chunk) {
+      out.append(chunk);
+      return absl::OkStatus();
+    }));
     return out;
   }
 
