@@ -248,13 +248,15 @@ absl::StatusOr<LayerBlob> ExportLayer(cache::Cache* cache, const std::string& id
   KILN_RETURN_IF_ERROR(
       exporter::ExportTarToFd(cache->snapshotter()->LayerDir(id), tar.fd, tar_options));
   LayerBlob b;
-  KILN_ASSIGN_OR_RETURN(b.diff_id, FileDigest(tar.path));
-  std::string blob_path = tar.path;
-  if (options.compression != Compression::kNone) {
-    KILN_RETURN_IF_ERROR(Compress(tar.path, packed.path, options.compression));
-    blob_path = packed.path;
+  if (options.compression == Compression::kNone) {
+    // The blob is the tar itself: storing it digests it, once.
+    KILN_ASSIGN_OR_RETURN(std::tie(b.digest, b.size), StoreFile(cache->content(), tar.path));
+    b.diff_id = b.digest;
+    return b;
   }
-  KILN_ASSIGN_OR_RETURN(std::tie(b.digest, b.size), StoreFile(cache->content(), blob_path));
+  KILN_ASSIGN_OR_RETURN(b.diff_id, FileDigest(tar.path));
+  KILN_RETURN_IF_ERROR(Compress(tar.path, packed.path, options.compression));
+  KILN_ASSIGN_OR_RETURN(std::tie(b.digest, b.size), StoreFile(cache->content(), packed.path));
   return b;
 }
 
