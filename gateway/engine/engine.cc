@@ -1,9 +1,13 @@
 #include "gateway/engine/engine.h"
 
 #include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -86,13 +90,15 @@ absl::Status ValidateOutputSpec(const OutputSpec& out) {
 class Engine::EngineBridge : public frontend::Bridge {
  public:
   EngineBridge(Engine* engine, const BuildRequest& req, const solver::Session& session,
-               progress::Sink* progress, const std::atomic<bool>* cancel, int depth = 0)
+               progress::Sink* progress, const std::atomic<bool>* cancel, int depth = 0,
+               std::map<std::string, pb::Definition> inputs = {})
       : engine_(engine),
         req_(req),
         session_(session),
         progress_(progress),
         cancel_(cancel),
-        depth_(depth) {}
+        depth_(depth),
+        inputs_(std::move(inputs)) {}
 
   const std::map<std::string, std::string>& Options() const override {
     return req_.frontend_options;
@@ -108,9 +114,7 @@ class Engine::EngineBridge : public frontend::Bridge {
   }
 
   absl::StatusOr<std::string> ReadFile(const std::string& ref, const std::string& path) override {
-    auto it = results_.find(ref);
-    if (it == results_.end()) return absl::NotFoundError("unknown result reference " + ref);
-    KILN_ASSIGN_OR_RETURN(auto view, engine_->cache_->snapshotter()->View(it->second));
+    KILN_ASSIGN_OR_RETURN(auto view, View(ref));
     KILN_ASSIGN_OR_RETURN(std::string host, fsutil::ResolveInRoot(view->path(), path, true));
     std::ifstream in(host, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("file ", path, " not found in result"));
@@ -118,6 +122,45 @@ class Engine::EngineBridge : public frontend::Bridge {
     ss << in.rdbuf();
     return ss.str();
   }
+
+  absl::StatusOr<std::vector<frontend::FileStat>> ReadDir(
+      const std::string& ref, const std::string& path,
+      const std::string& include_pattern) override {
+    KILN_ASSIGN_OR_RETURN(auto view, View(ref));
+    KILN_ASSIGN_OR_RETURN(std::string host, fsutil::ResolveInRoot(view->path(), path, true));
+    struct stat st;
+    if (::lstat(host.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat("directory ", path, " not found in result"));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
+    }
+    std::vector<frontend::FileStat> out;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(host, ec)) {
+      std::string name = entry.path().filename().string();
+      if (!include_pattern.empty() && ::fnmatch(include_pattern.c_str(), name.c_str(), 0) != 0) {
+        continue;
+      }
+      KILN_ASSIGN_OR_RETURN(frontend::FileStat fs, StatHost(entry.path().string(), name));
+      out.push_back(std::move(fs));
+    }
+    if (ec)
+      return absl::InternalError(absl::StrCat("reading directory ", path, ": ", ec.message()));
+    std::sort(out.begin(), out.end(), [](const frontend::FileStat& a, const frontend::FileStat& b) {
+      return a.path < b.path;
+    });
+    return out;
+  }
+
+  absl::StatusOr<frontend::FileStat> StatFile(const std::string& ref,
+                                              const std::string& path) override {
+    KILN_ASSIGN_OR_RETURN(auto view, View(ref));
+    KILN_ASSIGN_OR_RETURN(std::string host, fsutil::ResolveInRoot(view->path(), path, false));
+    return StatHost(host, path);
+  }
+
+  const std::map<std::string, pb::Definition>& Inputs() const override { return inputs_; }
 
   absl::StatusOr<frontend::ResolvedImage> ResolveImageConfig(const std::string& ref) override {
     KILN_ASSIGN_OR_RETURN(std::string normalized, llb::NormalizeImageRef(ref));
@@ -134,7 +177,8 @@ class Engine::EngineBridge : public frontend::Bridge {
   }
 
   absl::StatusOr<frontend::Result> CallFrontend(
-      const std::string& name, const std::map<std::string, std::string>& options) override {
+      const std::string& name, const std::map<std::string, std::string>& options,
+      const std::map<std::string, pb::Definition>& inputs) override {
     constexpr int kMaxDepth = 8;  // `# syntax=` lines that forward in a circle
     if (depth_ >= kMaxDepth) {
       return absl::FailedPreconditionError(
@@ -146,17 +190,45 @@ class Engine::EngineBridge : public frontend::Bridge {
     BuildRequest sub = req_;
     sub.frontend = name;
     sub.frontend_options = options;
-    EngineBridge bridge(engine_, sub, session_, progress_, cancel_, depth_ + 1);
+    EngineBridge bridge(engine_, sub, session_, progress_, cancel_, depth_ + 1, inputs);
     return fe->Build(bridge);
   }
 
  private:
+  absl::StatusOr<std::unique_ptr<cache::Mount>> View(const std::string& ref) {
+    auto it = results_.find(ref);
+    if (it == results_.end()) return absl::NotFoundError("unknown result reference " + ref);
+    return engine_->cache_->snapshotter()->View(it->second);
+  }
+
+  static absl::StatusOr<frontend::FileStat> StatHost(const std::string& host,
+                                                     const std::string& shown) {
+    struct stat st;
+    if (::lstat(host.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat("file ", shown, " not found in result"));
+    }
+    frontend::FileStat fs;
+    fs.path = shown;
+    fs.mode = st.st_mode;
+    fs.uid = st.st_uid;
+    fs.gid = st.st_gid;
+    fs.size = st.st_size;
+    fs.mod_time_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    if (S_ISLNK(st.st_mode)) {
+      std::vector<char> buf(PATH_MAX);
+      ssize_t n = ::readlink(host.c_str(), buf.data(), buf.size());
+      if (n > 0) fs.linkname.assign(buf.data(), n);
+    }
+    return fs;
+  }
+
   Engine* engine_;
   const BuildRequest& req_;
   const solver::Session& session_;
   progress::Sink* progress_;
   const std::atomic<bool>* cancel_;
   int depth_;
+  std::map<std::string, pb::Definition> inputs_;
   std::map<std::string, cache::Chain> results_;
 };
 

@@ -11,6 +11,10 @@ namespace kiln::frontend {
 
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
                                           const std::string& path) {
+  if (auto in = bridge.Inputs().find(local); in != bridge.Inputs().end()) {
+    KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(in->second));
+    return bridge.ReadFile(ref, path);
+  }
   llb::LocalOptions lo;
   lo.include_patterns = {path};
   lo.shared_key_hint = local;

@@ -23,7 +23,8 @@
 namespace kiln::frontend {
 
 // The bytes of `path` in local source `local`: only that file is transferred.
-// NotFound when it is not there.
+// When the bridge has an input of that name (Bridge::Inputs), the file is
+// read from that input instead. NotFound when it is not there.
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
                                           const std::string& path);
 

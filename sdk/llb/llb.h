@@ -23,6 +23,7 @@
 #ifndef KILN_SDK_LLB_LLB_H_
 #define KILN_SDK_LLB_LLB_H_
 
+#include "sdk/llb/definition.h"  // IWYU pragma: export
 #include "sdk/llb/exec.h"        // IWYU pragma: export
 #include "sdk/llb/file.h"        // IWYU pragma: export
 #include "sdk/llb/image_ref.h"   // IWYU pragma: export

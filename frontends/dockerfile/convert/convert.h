@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ struct ConvertOptions {
   // Exclude patterns (.dockerignore syntax) for the build context.
   std::vector<std::string> context_excludes;
   std::string context_name = "context";  // the local source of the context
+  // The context as a graph (a frontend input) instead of a local source;
+  // context_excludes and context_name are then unused.
+  std::optional<llb::State> context_state;
   // Target and build platform (kiln builds natively).
   llb::Platform platform = llb::Platform::Host();
   // The --platform the build asked for ("linux/amd64"); empty: native.

@@ -129,6 +129,7 @@ void Converter::History(Stage& s, const std::string& created_by, bool layer) {
 }
 
 llb::State Converter::Context() const {
+  if (options_.context_state.has_value()) return *options_.context_state;
   llb::LocalOptions lo;
   lo.exclude_patterns = options_.context_excludes;
   lo.shared_key_hint = options_.context_name;

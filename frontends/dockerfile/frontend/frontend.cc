@@ -39,11 +39,12 @@ class DockerfileFrontend : public frontend::Frontend {
     if (syntax.empty()) {
       if (auto d = DetectSyntax(*text)) syntax = d->ref;
     }
+    if (syntax.empty()) syntax = DetectLuaSyntax(*text);
     if (syntax != kFrontendName && IsBuiltinFrontendName(syntax)) {
       // `# syntax=yaml.v0`: the file is another built-in language.
       std::map<std::string, std::string> forwarded = opts;
       forwarded.erase("build-arg:BUILDKIT_SYNTAX");
-      return bridge.CallFrontend(syntax, forwarded);
+      return bridge.CallFrontend(syntax, forwarded, bridge.Inputs());
     }
     std::string note;
     KILN_RETURN_IF_ERROR(CheckSyntax(syntax, &note));
@@ -57,7 +58,11 @@ class DockerfileFrontend : public frontend::Frontend {
       if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
       if (absl::StartsWith(k, "context:")) co.named_contexts[k.substr(8)] = v;
     }
-    KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
+    if (auto in = bridge.Inputs().find("context"); in != bridge.Inputs().end()) {
+      co.context_state = llb::FromDefinition(in->second);
+    } else {
+      KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
+    }
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
     absl::StatusOr<Converted> out = Convert(*text, co);
     if (!out.ok() && (absl::EndsWith(filename, ".yaml") || absl::EndsWith(filename, ".yml"))) {
@@ -67,6 +72,13 @@ class DockerfileFrontend : public frontend::Frontend {
                                        " was read as a Dockerfile; for a YAML spec, make "
                                        "\"# syntax=yaml.v0\" its first line or pass "
                                        "--frontend yaml.v0)"));
+    }
+    if (!out.ok() && absl::EndsWith(filename, ".lua")) {
+      return absl::Status(out.status().code(),
+                          absl::StrCat(out.status().message(), "\n(", filename,
+                                       " was read as a Dockerfile; for a Lua script, make "
+                                       "\"-- syntax=lua.v0\" its first line or pass "
+                                       "--frontend lua.v0)"));
     }
     KILN_RETURN_IF_ERROR(out.status());
     for (const std::string& w : out->warnings) bridge.Warn(w);
@@ -80,6 +92,15 @@ class DockerfileFrontend : public frontend::Frontend {
 }  // namespace
 
 std::unique_ptr<frontend::Frontend> NewFrontend() { return std::make_unique<DockerfileFrontend>(); }
+
+std::string DetectLuaSyntax(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  static const LazyRE2 kLine = {R"(--[ \t]*syntax[ \t]*=[ \t]*([^ \t\r\n]+)[ \t\r]*(?:\n|$))"};
+  std::string name;
+  re2::StringPiece in(text.data(), text.size());
+  if (!RE2::Consume(&in, *kLine, &name)) return "";
+  return name;
+}
 
 bool IsBuiltinFrontendName(const std::string& syntax) {
   static const LazyRE2 kName = {R"([a-z][a-z0-9]*\.v[0-9]+)"};

@@ -29,6 +29,10 @@ std::unique_ptr<frontend::Frontend> NewFrontend();
 // of one forwards the build to that frontend through Bridge::CallFrontend.
 bool IsBuiltinFrontendName(const std::string& syntax);
 
+// The frontend a Lua script names on its first line, `-- syntax=lua.v0`
+// (after an optional BOM); empty when there is no such line.
+std::string DetectLuaSyntax(std::string_view text);
+
 // What a `# syntax=` value asks for: nullopt-like empty string when the
 // built-in dockerfile.v0 serves it, else an error naming what is missing.
 // `served_note` is set to a line for progress when an image name

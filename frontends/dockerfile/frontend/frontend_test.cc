@@ -32,5 +32,14 @@ TEST(SyntaxTest, BuiltInNamesForward) {
   }
 }
 
+TEST(SyntaxTest, LuaSyntaxLine) {
+  EXPECT_EQ(DetectLuaSyntax("-- syntax=lua.v0\nlocal x = 1\n"), "lua.v0");
+  EXPECT_EQ(DetectLuaSyntax("\xEF\xBB\xBF--  syntax = lua.v0 \r\n"), "lua.v0");
+  EXPECT_EQ(DetectLuaSyntax("-- syntax=lua.v0"), "lua.v0");
+  EXPECT_EQ(DetectLuaSyntax("\n-- syntax=lua.v0\n"), "");  // first line only
+  EXPECT_EQ(DetectLuaSyntax("-- a comment\n"), "");
+  EXPECT_EQ(DetectLuaSyntax("FROM busybox\n"), "");
+}
+
 }  // namespace
 }  // namespace kiln::dockerfile
