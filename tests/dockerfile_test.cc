@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "absl/strings/match.h"
-#include "gateway/ops/exec/busybox_rootfs.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
 
@@ -16,12 +15,8 @@ namespace {
 class DockerfileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = exec::WhyNoContainers();
+    std::string why = ImportBusybox(h_);
     if (!why.empty()) GTEST_SKIP() << why;
-    std::string dir = TempDir("base");
-    exec::MakeBusyboxRootfs(dir + "/rootfs");
-    ASSERT_EQ(system(("tar -C " + dir + "/rootfs -cf " + dir + "/bb.tar .").c_str()), 0);
-    ASSERT_EQ(h_.Run({"image", "import", "--rootfs", dir + "/bb.tar", "busybox"}).exit_code, 0);
     ctx_ = TempDir("ctx");
     out_ = TempDir("out");
   }
@@ -135,10 +130,7 @@ TEST_F(DockerfileTest, SameInputGivesTheSameImageWithSourceDateEpoch) {
   KilnRun first = Build(df, {"-o", "type=oci,dest=" + a});
   // A second, cold build in another state root must give the same bytes.
   Harness other;
-  std::string dir = TempDir("base2");
-  exec::MakeBusyboxRootfs(dir + "/rootfs");
-  ASSERT_EQ(system(("tar -C " + dir + "/rootfs -cf " + dir + "/bb.tar .").c_str()), 0);
-  ASSERT_EQ(other.Run({"image", "import", "--rootfs", dir + "/bb.tar", "busybox"}).exit_code, 0);
+  ASSERT_EQ(ImportBusybox(other), "");
   KilnRun second = other.Run({"build", "--progress", "plain", "-o", "type=oci,dest=" + b, ctx_});
   unsetenv("SOURCE_DATE_EPOCH");
   ASSERT_EQ(first.exit_code, 0) << first.err;

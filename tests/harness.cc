@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/ops/exec/busybox_rootfs.h"
 #include "gtest/gtest.h"
 
 namespace kiln::testing {
@@ -141,6 +142,28 @@ KilnRun Harness::Build(const pb::Definition& def, const std::vector<std::string>
   std::vector<std::string> all = {"build", "--llb", WriteDefinition(def), "--progress", "rawjson"};
   all.insert(all.end(), args.begin(), args.end());
   return Run(all);
+}
+
+std::string ImportBusybox(const Harness& h) {
+  std::string why = exec::WhyNoContainers();
+  if (!why.empty()) return why;
+  std::string dir = TempDir("base");
+  exec::MakeBusyboxRootfs(dir + "/rootfs");
+  EXPECT_EQ(system(("tar -C " + dir + "/rootfs -cf " + dir + "/bb.tar .").c_str()), 0);
+  KilnRun r = h.Run({"image", "import", "--rootfs", dir + "/bb.tar", "busybox"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return "";
+}
+
+std::string FsManifest(const std::string& tar) {
+  std::string cmd = "python3 tests/conformance/fsmanifest.py " + tar;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  return pclose(p) == 0 ? out : "";
 }
 
 }  // namespace kiln::testing

@@ -49,6 +49,16 @@ class Harness {
   std::string root_;
 };
 
+// Imports a busybox image made from the host's busybox as "busybox" into
+// `h`'s root. Returns why containers cannot run here (a reason to skip), or
+// "" when the image is in; an import that fails is a test failure.
+std::string ImportBusybox(const Harness& h);
+
+// The canonical manifest of a filesystem tar, by
+// tests/conformance/fsmanifest.py (a data dependency of the test); "" if
+// the script fails.
+std::string FsManifest(const std::string& tar);
+
 // Parses rawjson progress lines into completed steps.
 std::vector<Step> ParseSteps(const std::string& rawjson);
 

@@ -6,34 +6,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "gateway/ops/exec/busybox_rootfs.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
 
 namespace kiln::testing {
 namespace {
 
-// The canonical manifest of a filesystem tar (tests/conformance/fsmanifest.py).
-std::string Manifest(const std::string& tar) {
-  std::string cmd = "python3 tests/conformance/fsmanifest.py " + tar;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  return pclose(p) == 0 ? out : "";
-}
-
 class YamlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = exec::WhyNoContainers();
+    std::string why = ImportBusybox(h_);
     if (!why.empty()) GTEST_SKIP() << why;
-    std::string dir = TempDir("base");
-    exec::MakeBusyboxRootfs(dir + "/rootfs");
-    ASSERT_EQ(system(("tar -C " + dir + "/rootfs -cf " + dir + "/bb.tar .").c_str()), 0);
-    ASSERT_EQ(h_.Run({"image", "import", "--rootfs", dir + "/bb.tar", "busybox"}).exit_code, 0);
     out_ = TempDir("out");
     // The sample's context, copied out of the runfiles.
     sample_ = TempDir("sample");
@@ -156,7 +139,7 @@ TEST_F(YamlTest, SameFilesAsTheDockerfileAndSharedCache) {
   EXPECT_GE(d.Cached(), 4) << d.err;
   EXPECT_FALSE(d.RanStep("RUN")) << d.err;
   EXPECT_FALSE(d.RanStep("COPY")) << d.err;
-  std::string ym = Manifest(yaml_tar), dm = Manifest(docker_tar);
+  std::string ym = FsManifest(yaml_tar), dm = FsManifest(docker_tar);
   ASSERT_FALSE(ym.empty());
   EXPECT_TRUE(absl::StrContains(ym, "out/listing")) << ym;
   EXPECT_EQ(ym, dm) << "the same files, and the same /id: the RUN came from the cache";
