@@ -52,10 +52,11 @@ Builds CONTEXT (default ".") with a frontend, or solves an LLB definition.
 
 Flags:
   -f, --file FILE            the build definition (default CONTEXT/Dockerfile;
-                             kiln.yaml for yaml.v0)
-      --frontend NAME        frontend to run: dockerfile.v0 (default) or
-                             yaml.v0; a file whose first line is
-                             "# syntax=yaml.v0" picks yaml.v0 by itself
+                             kiln.yaml for yaml.v0, build.lua for lua.v0)
+      --frontend NAME        frontend to run: dockerfile.v0 (default),
+                             yaml.v0 or lua.v0; a file whose first line is
+                             "# syntax=yaml.v0" or "-- syntax=lua.v0" picks
+                             that frontend by itself
       --opt K=V              frontend option (repeatable)
       --target T             build stage to build
       --platform P           target platform (os/arch); only the native
