@@ -40,6 +40,10 @@ struct Spec {
   bool readonly_rootfs = false;
   std::string rootfs;         // host path of the root filesystem, writable unless readonly
   std::vector<Mount> mounts;  // in mount order, below the root
+  // When set, the process's stdin and stdout are this socket (a frontend
+  // image's gRPC connection, as BuildKit gives it) and `output` carries
+  // only stderr. The caller keeps the socket.
+  int stdio_fd = -1;
 };
 
 // Receives the process's output as it happens: stream 1 stdout, 2 stderr.

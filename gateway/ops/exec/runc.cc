@@ -165,18 +165,19 @@ class Container {
     return WriteFile(bundle_ + "/config.json", exec_internal::OciConfig(spec, in));
   }
 
-  // Runs the container to its end and returns runc's exit status.
-  absl::StatusOr<int> Run(const OutputFn& output, const CancelFn& cancelled) {
+  // Runs the container to its end and returns runc's exit status. runc
+  // hands its stdio to the process as they are (no terminal).
+  absl::StatusOr<int> Run(const OutputFn& output, const CancelFn& cancelled, int stdio_fd) {
     Pipe out, err;
-    KILN_RETURN_IF_ERROR(out.Open());
+    if (stdio_fd < 0) KILN_RETURN_IF_ERROR(out.Open());
     KILN_RETURN_IF_ERROR(err.Open());
     KILN_ASSIGN_OR_RETURN(
         pid_t pid, exec_internal::Spawn({runc_, "--root", root_, "--log", bundle_ + "/runc.log",
                                          "--log-format", "json", "run", "--bundle", bundle_, id_},
-                                        out.w, err.w));
-    out.CloseWrite();
+                                        stdio_fd < 0 ? out.w : stdio_fd, err.w, stdio_fd));
+    if (stdio_fd < 0) out.CloseWrite();
     err.CloseWrite();
-    Pump(pid, out.r, err.r, output, cancelled);
+    Pump(pid, stdio_fd < 0 ? out.r : -1, err.r, output, cancelled);
     int status = exec_internal::Wait(pid);
     // `runc run` deletes its container; this catches one left by a killed runc.
     (void)RunQuiet({runc_, "--root", root_, "delete", "--force", id_});
@@ -246,7 +247,7 @@ absl::StatusOr<int> RuncExecutor::Run(const Spec& spec, const OutputFn& output,
   std::string id = NewId();
   Container container(runc_, runc_root_, id, absl::StrCat(bundles_, "/", id));
   KILN_RETURN_IF_ERROR(container.WriteBundle(spec, user));
-  absl::StatusOr<int> status = container.Run(output, cancelled);
+  absl::StatusOr<int> status = container.Run(output, cancelled, spec.stdio_fd);
   stubs.Remove();
   if (!status.ok()) return status.status();
   if (container.cancelled())

@@ -1,6 +1,7 @@
 // Runs real containers: needs root, runc and Debian's busybox-static.
 #include "gateway/ops/exec/runc.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,31 @@ TEST_F(RuncExecutorTest, OutputArrivesBeforeTheProcessEnds) {
       nullptr);
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_GT(absl::Now() - first, absl::Milliseconds(700));
+}
+
+// A frontend image's process talks over its stdin and stdout; here a
+// socket whose other end the test holds.
+TEST_F(RuncExecutorTest, StdioCanBeASocket) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  std::thread peer([fd = sv[0]] {
+    const char ping[] = "ping\n";
+    ASSERT_EQ(::write(fd, ping, 5), 5);
+    ::shutdown(fd, SHUT_WR);
+  });
+  Spec spec = ShellSpec("read line; echo \"got $line\"; echo diag >&2");
+  spec.stdio_fd = sv[1];
+  Result r = Run(spec);
+  peer.join();
+  ::close(sv[1]);
+  ASSERT_TRUE(r.status.ok()) << r.status.status();
+  EXPECT_EQ(*r.status, 0);
+  EXPECT_EQ(r.out, "") << "stdout went to the socket";
+  EXPECT_EQ(r.err, "diag\n");
+  char buf[64] = {};
+  ssize_t n = ::read(sv[0], buf, sizeof buf - 1);
+  ::close(sv[0]);
+  EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "got ping\n");
 }
 
 TEST_F(RuncExecutorTest, ExitCodeIsAResult) {

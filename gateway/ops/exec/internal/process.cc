@@ -51,9 +51,14 @@ class SpawnSetup {
 
 }  // namespace
 
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int out_fd, int err_fd,
+                            int in_fd) {
   SpawnSetup setup;
-  posix_spawn_file_actions_addopen(&setup.actions_, 0, "/dev/null", O_RDONLY, 0);
+  if (in_fd < 0) {
+    posix_spawn_file_actions_addopen(&setup.actions_, 0, "/dev/null", O_RDONLY, 0);
+  } else {
+    posix_spawn_file_actions_adddup2(&setup.actions_, in_fd, 0);
+  }
   setup.Output(out_fd, 1);
   setup.Output(err_fd, 2);
   setup.DefaultSignals();
