@@ -94,7 +94,10 @@ TEST_F(DockerfileTest, SyntaxDirective) {
       << served.err;
   KilnRun other = Build("# syntax=example.com/my/frontend:2\nFROM busybox\n");
   EXPECT_NE(other.exit_code, 0);
-  EXPECT_TRUE(absl::StrContains(other.err, "names a frontend image")) << other.err;
+  // Run through kiln-gateway, which finds no such image here.
+  EXPECT_TRUE(absl::StrContains(other.err, "frontend image example.com/my/frontend:2"))
+      << other.err;
+  EXPECT_TRUE(absl::StrContains(other.err, "not in kiln's image store")) << other.err;
 }
 
 TEST_F(DockerfileTest, ErrorsNameTheLine) {

@@ -1,16 +1,20 @@
 #include "cmd/kiln/cli.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -297,6 +301,37 @@ struct Globals {
   std::string snapshotter = "auto";
 };
 
+// The whole command line, for handing a build over to kiln-gateway.
+std::vector<std::string> g_args;
+
+// A build that needs a frontend image, in a kiln built without the gateway
+// server (which links gRPC, ~20 ms of start-up kiln does not pay otherwise).
+bool NeedsGateway(const absl::Status& st, const frontend::Registry& fes) {
+  return st.code() == absl::StatusCode::kFailedPrecondition && !fes.gateway() &&
+         absl::StartsWith(st.message(), frontend::kNoGatewayMessage) &&
+         getenv("KILN_GATEWAY_REEXEC") == nullptr;
+}
+
+// Runs the same command in kiln-gateway, installed beside this binary.
+int HandOverToGateway(const absl::Status& why) {
+  char self[PATH_MAX] = {};
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string dir = n > 0 ? std::string(self, n) : "";
+  dir = dir.substr(0, dir.rfind('/'));
+  std::string twin = dir + "/kiln-gateway";
+  if (access(twin.c_str(), X_OK) != 0) {
+    return Fail(absl::Status(why.code(), absl::StrCat(why.message(), " (not found: ", twin, ")")));
+  }
+  std::vector<char*> argv = {const_cast<char*>(twin.c_str())};
+  for (const std::string& a : g_args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  setenv("KILN_GATEWAY_REEXEC", "1", 1);
+  fflush(stdout);
+  fflush(stderr);
+  execv(twin.c_str(), argv.data());
+  return Fail(absl::InternalError(absl::StrCat("cannot run ", twin, ": ", strerror(errno))));
+}
+
 absl::StatusOr<std::unique_ptr<engine::Engine>> OpenEngine(const Globals& g, int parallelism,
                                                            const frontend::Registry& fes) {
   return engine::Engine::Open({g.root, g.snapshotter, parallelism}, &fes);
@@ -335,6 +370,10 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
   signal(SIGTERM, OnSignal);
   auto result = (*eng)->Build(*req, printer->get(), &g_cancel);
   (*printer)->Finish();
+  if (!result.ok() && NeedsGateway(result.status(), fes)) {
+    eng->reset();  // releases the root for the twin
+    return HandOverToGateway(result.status());
+  }
   if (!result.ok()) return Fail(result.status());
   return 0;
 }
@@ -441,6 +480,7 @@ int Debug(const std::vector<std::string>& args) {
 }  // namespace
 
 int Main(const std::vector<std::string>& args, const frontend::Registry& frontends) {
+  g_args = args;
   Globals g;
   g.root = DefaultRoot();
   size_t i = 0;

@@ -1,4 +1,8 @@
 // kiln: the command-line client, with the build engine embedded.
+//
+// Built twice: `kiln`, and `kiln-gateway` (KILN_WITH_GATEWAY), which also
+// serves LLBBridge to frontend images and so links gRPC. kiln hands a build
+// that needs a frontend image over to kiln-gateway, installed beside it.
 #include <string>
 #include <vector>
 
@@ -7,6 +11,9 @@
 #include "frontends/lua/frontend.h"
 #include "frontends/yaml/frontend/frontend.h"
 #include "gateway/frontend/frontend.h"
+#ifdef KILN_WITH_GATEWAY
+#include "gateway/frontend/llbbridge.h"
+#endif
 
 int main(int argc, char** argv) {
   // The built-in frontends.
@@ -14,5 +21,8 @@ int main(int argc, char** argv) {
   frontends.Register(kiln::dockerfile::kFrontendName, kiln::dockerfile::NewFrontend);
   frontends.Register(kiln::yamlfrontend::kFrontendName, kiln::yamlfrontend::NewFrontend);
   frontends.Register(kiln::luafrontend::kFrontendName, kiln::luafrontend::NewFrontend);
+#ifdef KILN_WITH_GATEWAY
+  frontends.SetGateway(kiln::gatewayrpc::GrpcGateway());
+#endif
   return kiln::cli::Main(std::vector<std::string>(argv + 1, argv + argc), frontends);
 }

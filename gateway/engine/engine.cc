@@ -3,16 +3,21 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gateway/exporter/local.h"
 #include "gateway/exporter/tar.h"
 #include "gateway/fsutil/path.h"
@@ -21,6 +26,7 @@
 #include "gateway/ops/ops.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/llb/image_ref.h"
+#include "sdk/llb/llb.h"
 
 namespace kiln::engine {
 
@@ -185,6 +191,7 @@ class Engine::EngineBridge : public frontend::Bridge {
           absl::StrCat("frontends forwarded to each other more than ", kMaxDepth,
                        " deep (last: ", name, "); check the # syntax= lines"));
     }
+    if (name == frontend::kGatewayFrontend) return RunImage(options, inputs);
     if (engine_->frontends_ == nullptr) return frontend::Registry().New(name).status();
     KILN_ASSIGN_OR_RETURN(std::unique_ptr<frontend::Frontend> fe, engine_->frontends_->New(name));
     BuildRequest sub = req_;
@@ -192,6 +199,145 @@ class Engine::EngineBridge : public frontend::Bridge {
     sub.frontend_options = options;
     EngineBridge bridge(engine_, sub, session_, progress_, cancel_, depth_ + 1, inputs);
     return fe->Build(bridge);
+  }
+
+  // gateway.v0: runs the frontend image `options["source"]` in a container
+  // with network none, BuildKit's environment for frontends, and LLBBridge
+  // served on its stdin and stdout; returns what it Returns.
+  absl::StatusOr<frontend::Result> RunImage(const std::map<std::string, std::string>& options,
+                                            const std::map<std::string, pb::Definition>& inputs) {
+    auto src = options.find("source");
+    if (src == options.end() || src->second.empty()) {
+      return absl::InvalidArgumentError(
+          "gateway.v0 runs a frontend image: name it with --opt source=IMAGE");
+    }
+    const std::string& source = src->second;
+    const frontend::ServeGatewayFn* serve =
+        engine_->frontends_ == nullptr ? nullptr : &engine_->frontends_->gateway();
+    if (serve == nullptr || !*serve) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          frontend::kNoGatewayMessage, " (", source, " is one): install kiln-gateway beside kiln"));
+    }
+    if (engine_->executor_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("frontend image ", source, " needs runc to run (apt-get install runc)"));
+    }
+    int64_t timeout_s = 600;
+    if (auto t = options.find("frontend-timeout"); t != options.end()) {
+      if (!absl::SimpleAtoi(t->second, &timeout_s) || timeout_s <= 0) {
+        return absl::InvalidArgumentError("--opt frontend-timeout=" + t->second +
+                                          ": expected a positive number of seconds");
+      }
+    }
+    absl::StatusOr<frontend::ResolvedImage> img = ResolveImageConfig(source);
+    if (!img.ok()) {
+      return absl::Status(img.status().code(),
+                          absl::StrCat("frontend image ", source, ": ", img.status().message()));
+    }
+    nlohmann::json config = nlohmann::json::parse(img->config, nullptr, false);
+    if (!config.is_object()) {
+      return absl::InvalidArgumentError("frontend image " + source + ": its config is not JSON");
+    }
+    const nlohmann::json& c = config.value("config", nlohmann::json::object());
+    exec::Spec spec;
+    spec.args = {"/run"};  // BuildKit's default when there is no entrypoint
+    spec.cwd = "/";
+    spec.network = pb::NONE;
+    try {
+      if (c.contains("Entrypoint") && c["Entrypoint"].is_array() && !c["Entrypoint"].empty()) {
+        spec.args = c["Entrypoint"].get<std::vector<std::string>>();
+      }
+      if (c.contains("Env") && c["Env"].is_array()) {
+        spec.env = c["Env"].get<std::vector<std::string>>();
+      }
+      if (c.contains("WorkingDir") && c["WorkingDir"].is_string() &&
+          !c["WorkingDir"].get<std::string>().empty()) {
+        spec.cwd = c["WorkingDir"].get<std::string>();
+      }
+      if (c.contains("User") && c["User"].is_string()) spec.user = c["User"].get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "frontend image ", source, ": a config field of the wrong type (", e.what(), ")"));
+    }
+    int i = 0;
+    for (const auto& [k, v] : options) {  // std::map: the same order every run
+      spec.env.push_back(absl::StrCat("BUILDKIT_FRONTEND_OPT_", i++, "=", k, "=", v));
+    }
+    spec.env.push_back("BUILDKIT_SESSION_ID=kiln");
+    const llb::Platform host = llb::Platform::Host();
+    nlohmann::json workers = nlohmann::json::array(
+        {{{"id", "kiln"},
+          {"platforms", {{{"os", host.os}, {"architecture", host.architecture}}}}}});
+    spec.env.push_back("BUILDKIT_WORKERS=" + workers.dump());
+    spec.env.push_back("BUILDKIT_EXPORTEDPRODUCT=kiln");
+
+    // The image's filesystem, writable for this run only.
+    llb::State image = llb::Image(absl::StrCat(img->ref, "@", img->digest));
+    KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(image));
+    KILN_ASSIGN_OR_RETURN(std::string rootfs_ref, Solve(def));
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<cache::Active> rootfs,
+                          engine_->cache_->snapshotter()->Prepare(results_[rootfs_ref]));
+    spec.rootfs = rootfs->path();
+
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return absl::InternalError(absl::StrCat("socketpair: ", strerror(errno)));
+    }
+    BuildRequest sub = req_;
+    sub.frontend = frontend::kGatewayFrontend;
+    sub.frontend_options = options;
+    EngineBridge bridge(engine_, sub, session_, progress_, cancel_, depth_ + 1, inputs);
+    absl::StatusOr<std::unique_ptr<frontend::GatewayServer>> server = (*serve)(sv[0], bridge);
+    if (!server.ok()) {
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return server.status();
+    }
+    spec.stdio_fd = sv[1];
+    std::string stderr_tail;
+    const absl::Time deadline = absl::Now() + absl::Seconds(timeout_s);
+    std::optional<absl::Time> returned_at;
+    bool timed_out = false;
+    frontend::GatewayServer* srv = server->get();
+    absl::StatusOr<int> status = engine_->executor_->Run(
+        spec,
+        [&](int stream, std::string_view data) {
+          stderr_tail.append(data);
+          if (stderr_tail.size() > 8192) stderr_tail.erase(0, stderr_tail.size() - 8192);
+        },
+        [&] {
+          if (cancel_ != nullptr && cancel_->load()) return true;
+          absl::Time now = absl::Now();
+          // Returned but lingering: a few seconds to exit, then it is stopped.
+          if (!returned_at.has_value() && srv->HasReturned()) returned_at = now;
+          if (returned_at.has_value() && now - *returned_at > absl::Seconds(5)) return true;
+          if (now > deadline) timed_out = true;
+          return timed_out;
+        });
+    ::close(sv[1]);
+    srv->Shutdown();
+    std::string tail(absl::StripAsciiWhitespace(stderr_tail));
+    std::string said = tail.empty() ? "" : absl::StrCat("; its last output:\n", tail);
+    if (srv->HasReturned()) {
+      absl::StatusOr<frontend::Result> r = srv->Returned();
+      if (!r.ok()) {
+        return absl::Status(r.status().code(),
+                            absl::StrCat("frontend image ", source, ": ", r.status().message()));
+      }
+      return r;
+    }
+    if (timed_out) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("frontend image ", source, " did not return a result within ", timeout_s,
+                       " s (raise it with --opt frontend-timeout=SECONDS)", said));
+    }
+    if (!status.ok()) {
+      return absl::Status(status.status().code(),
+                          absl::StrCat("frontend image ", source, ": ", status.status().message()));
+    }
+    return absl::FailedPreconditionError(absl::StrCat("frontend image ", source,
+                                                      " exited with status ", *status,
+                                                      " without returning a result", said));
   }
 
  private:
@@ -270,11 +416,15 @@ absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress:
   pb::Definition def = request.definition;
   std::string image_config;
   if (!request.frontend.empty()) {
-    if (frontends_ == nullptr) return frontend::Registry().New(request.frontend).status();
-    KILN_ASSIGN_OR_RETURN(std::unique_ptr<frontend::Frontend> fe,
-                          frontends_->New(request.frontend));
+    std::unique_ptr<frontend::Frontend> fe;
+    if (request.frontend != frontend::kGatewayFrontend) {
+      if (frontends_ == nullptr) return frontend::Registry().New(request.frontend).status();
+      KILN_ASSIGN_OR_RETURN(fe, frontends_->New(request.frontend));
+    }
     EngineBridge bridge(this, request, session, progress, cancel);
-    KILN_ASSIGN_OR_RETURN(frontend::Result result, fe->Build(bridge));
+    KILN_ASSIGN_OR_RETURN(
+        frontend::Result result,
+        fe == nullptr ? bridge.RunImage(request.frontend_options, {}) : fe->Build(bridge));
     def = std::move(result.definition);
     image_config = std::move(result.metadata[frontend::kImageConfigKey]);
   }

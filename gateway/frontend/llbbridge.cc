@@ -342,4 +342,42 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> ServeOnFd(grpc::Service* service, 
   return server;
 }
 
+namespace {
+
+class GrpcGatewayServer final : public frontend::GatewayServer {
+ public:
+  explicit GrpcGatewayServer(frontend::Bridge& bridge) : service_(bridge) {}
+  absl::Status Start(int fd) {
+    absl::StatusOr<std::unique_ptr<grpc::Server>> server = ServeOnFd(&service_, fd);
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
+    return absl::OkStatus();
+  }
+  ~GrpcGatewayServer() override { Shutdown(); }
+  bool HasReturned() const override { return service_.HasReturned(); }
+  absl::StatusOr<frontend::Result> Returned() const override { return service_.Returned(); }
+  void Shutdown() override {
+    if (server_ == nullptr) return;
+    server_->Shutdown(std::chrono::system_clock::now());  // cancel what is in flight
+    server_->Wait();
+    server_.reset();
+  }
+
+ private:
+  LlbBridgeServer service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace
+
+frontend::ServeGatewayFn GrpcGateway() {
+  return [](int fd,
+            frontend::Bridge& bridge) -> absl::StatusOr<std::unique_ptr<frontend::GatewayServer>> {
+    auto server = std::make_unique<GrpcGatewayServer>(bridge);
+    absl::Status st = server->Start(fd);
+    if (!st.ok()) return st;
+    return server;
+  };
+}
+
 }  // namespace kiln::gatewayrpc

@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/frontend/frontend.h"
 #include "grpcpp/server.h"
 #include "proto/gateway/gateway.grpc.pb.h"
 #include "sdk/frontend/frontend.h"
@@ -96,6 +97,9 @@ class LlbBridgeServer final : public gw::LLBBridge::Service {
 
 // A gRPC server for `service` on the connected socket `fd` (taken over).
 absl::StatusOr<std::unique_ptr<grpc::Server>> ServeOnFd(grpc::Service* service, int fd);
+
+// The registry's gateway: an LlbBridgeServer on a gRPC server per run.
+frontend::ServeGatewayFn GrpcGateway();
 
 }  // namespace kiln::gatewayrpc
 

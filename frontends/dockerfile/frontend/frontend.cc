@@ -49,6 +49,13 @@ class DockerfileFrontend : public frontend::Frontend {
     std::string note;
     KILN_RETURN_IF_ERROR(CheckSyntax(syntax, &note));
     if (!note.empty()) bridge.Warn(note);
+    if (IsFrontendImage(syntax)) {
+      // `# syntax=IMAGE`: the image is the frontend; gateway.v0 runs it.
+      std::map<std::string, std::string> forwarded = opts;
+      forwarded.erase("build-arg:BUILDKIT_SYNTAX");
+      forwarded["source"] = syntax;
+      return bridge.CallFrontend("gateway.v0", forwarded, bridge.Inputs());
+    }
 
     ConvertOptions co;
     co.filename = filename;
@@ -107,23 +114,31 @@ bool IsBuiltinFrontendName(const std::string& syntax) {
   return RE2::FullMatch(syntax, *kName);
 }
 
-absl::Status CheckSyntax(const std::string& syntax, std::string* served_note) {
-  served_note->clear();
-  if (syntax.empty() || syntax == kFrontendName) return absl::OkStatus();
+namespace {
+
+bool IsDockerfileImage(const std::string& syntax) {
   std::string name = syntax;
   for (const char* prefix : {"docker.io/", "index.docker.io/"}) {
     if (absl::StartsWith(name, prefix)) name = name.substr(strlen(prefix));
   }
   std::string repo = name.substr(0, name.find_first_of(":@"));
-  if (repo == "docker/dockerfile" || repo == "docker/dockerfile-upstream") {
+  return repo == "docker/dockerfile" || repo == "docker/dockerfile-upstream";
+}
+
+}  // namespace
+
+bool IsFrontendImage(const std::string& syntax) {
+  return !syntax.empty() && syntax != kFrontendName && !IsBuiltinFrontendName(syntax) &&
+         !IsDockerfileImage(syntax);
+}
+
+absl::Status CheckSyntax(const std::string& syntax, std::string* served_note) {
+  served_note->clear();
+  if (IsDockerfileImage(syntax)) {
     *served_note = absl::StrCat("# syntax=", syntax, " is served by kiln's built-in ",
                                 kFrontendName, " frontend");
-    return absl::OkStatus();
   }
-  return absl::UnimplementedError(
-      absl::StrCat("# syntax=", syntax,
-                   " names a frontend image; kiln cannot run frontend images yet "
-                   "(they come with the gateway). Remove the line or use docker/dockerfile:1"));
+  return absl::OkStatus();
 }
 
 }  // namespace kiln::dockerfile

@@ -33,10 +33,13 @@ bool IsBuiltinFrontendName(const std::string& syntax);
 // (after an optional BOM); empty when there is no such line.
 std::string DetectLuaSyntax(std::string_view text);
 
-// What a `# syntax=` value asks for: nullopt-like empty string when the
-// built-in dockerfile.v0 serves it, else an error naming what is missing.
-// `served_note` is set to a line for progress when an image name
-// (docker/dockerfile:1) is served by the built-in frontend.
+// True when a `# syntax=` value names a frontend image to run through
+// gateway.v0: not empty, not a built-in name, not docker/dockerfile (which
+// the built-in frontend serves).
+bool IsFrontendImage(const std::string& syntax);
+
+// Sets `served_note` to a line for progress when an image name
+// (docker/dockerfile:1) is served by the built-in frontend, else clears it.
 absl::Status CheckSyntax(const std::string& syntax, std::string* served_note);
 
 }  // namespace kiln::dockerfile

@@ -17,9 +17,14 @@ TEST(SyntaxTest, BuiltInServesDockerfileImagesAndRefusesOthers) {
     ASSERT_TRUE(CheckSyntax(s, &note).ok()) << s;
     EXPECT_TRUE(absl::StrContains(note, "built-in dockerfile.v0")) << note;
   }
-  absl::Status other = CheckSyntax("example.com/frontend:1", &note);
-  EXPECT_EQ(other.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(absl::StrContains(other.message(), "frontend image")) << other;
+  EXPECT_TRUE(CheckSyntax("example.com/frontend:1", &note).ok());
+  EXPECT_TRUE(note.empty());
+  EXPECT_TRUE(IsFrontendImage("example.com/frontend:1"));
+  EXPECT_TRUE(IsFrontendImage("kiln/dsl-frontend"));
+  for (const char* s : {"", "dockerfile.v0", "yaml.v0", "docker/dockerfile:1",
+                        "docker.io/docker/dockerfile-upstream:master"}) {
+    EXPECT_FALSE(IsFrontendImage(s)) << s;
+  }
 }
 
 TEST(SyntaxTest, BuiltInNamesForward) {
