@@ -142,6 +142,52 @@ TEST_F(GatewayTest, AFrontendThatHangs) {
   ExpectHealthy();
 }
 
+// The built-in frontends packed as images give what they give in-process,
+// and share the cache with it: every step of the image build is CACHED.
+TEST_F(GatewayTest, TheBuiltInFrontendsAsImages) {
+  for (const char* name : {"lua", "yaml", "dockerfile"}) {
+    KilnRun r = h_.Run({"image", "import", "--rootfs",
+                        absl::StrCat("frontends/image/", name, "-frontend.tar"),
+                        absl::StrCat("kiln/", name, "-frontend")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  struct Case {
+    std::string name, file, syntax_line, context;
+  };
+  std::string lua = TempDir("lua"), yaml = TempDir("yaml");
+  ASSERT_EQ(system(("cp -rL samples/lua/. " + lua + " && cp -rL samples/yaml/. " + yaml +
+                    " && chmod -R u+w " + lua + " " + yaml)
+                       .c_str()),
+            0);
+  WriteFile(ctx_ + "/Dockerfile",
+            "FROM busybox AS a\nRUN echo one > /one\nFROM busybox\nCOPY --from=a /one /two\n");
+  for (const Case& c : {Case{"lua", lua + "/build.lua", "-- syntax=lua.v0", lua},
+                        Case{"yaml", yaml + "/kiln.yaml", "# syntax=yaml.v0", yaml + "/app"},
+                        Case{"dockerfile", ctx_ + "/Dockerfile", "", ctx_}}) {
+    std::string text = ReadFile(c.file);
+    std::string builtin_tar = out_ + "/" + c.name + "-builtin.tar";
+    std::string image_tar = out_ + "/" + c.name + "-image.tar";
+    if (!c.syntax_line.empty()) {
+      ASSERT_EQ(text.rfind(c.syntax_line, 0), 0u) << c.file;
+    } else {
+      text = "\n" + text;
+    }
+    KilnRun b = h_.Run({"build", "--progress", "plain", "-f", c.file, "-o",
+                        "type=tar,dest=" + builtin_tar, c.context});
+    ASSERT_EQ(b.exit_code, 0) << c.name << b.err;
+    std::string first_line = "# syntax=kiln/" + c.name + "-frontend";
+    WriteFile(c.file, first_line + text.substr(text.find('\n')));
+    KilnRun i = h_.Run({"build", "--progress", "rawjson", "-f", c.file, "-o",
+                        "type=tar,dest=" + image_tar, c.context});
+    ASSERT_EQ(i.exit_code, 0) << c.name << i.err;
+    EXPECT_FALSE(i.RanStep("RUN")) << c.name << ": the in-process build's cache serves it";
+    std::string want = FsManifest(builtin_tar), got = FsManifest(image_tar);
+    ASSERT_FALSE(want.empty());
+    EXPECT_EQ(got, want) << c.name;
+  }
+  ExpectNothingLeft();
+}
+
 TEST_F(GatewayTest, AMissingImageIsNamed) {
   KilnRun r = Build("# syntax=kiln/nothere\n");
   EXPECT_EQ(r.exit_code, 1);

@@ -182,15 +182,29 @@ absl::StatusOr<frontend::Result> Client::CallFrontend(
 }
 
 absl::Status Client::Return(const absl::StatusOr<frontend::Result>& result) {
-  grpc::ClientContext ctx;
   gw::ReturnRequest req;
   if (result.ok()) {
     gw::Result* r = req.mutable_result();
-    *r->mutable_ref()->mutable_def() = result->definition;
+    if (result->definition.def_size() > 0) {
+      // BuildKit returns results by reference only: make one (unevaluated).
+      grpc::ClientContext ctx;
+      gw::SolveRequest sreq;
+      *sreq.mutable_definition() = result->definition;
+      sreq.set_allowresultreturn(true);
+      gw::SolveResponse sresp;
+      KILN_RETURN_IF_ERROR(FromGrpc(stub_->Solve(&ctx, sreq, &sresp)));
+      const std::string& id =
+          sresp.has_result() && sresp.result().has_ref() ? sresp.result().ref().id() : sresp.ref();
+      r->mutable_ref()->set_id(id);
+      *r->mutable_ref()->mutable_def() = result->definition;
+    } else {
+      r->mutable_ref();  // scratch
+    }
     for (const auto& [k, v] : result->metadata) (*r->mutable_metadata())[k] = v;
   } else {
     *req.mutable_error() = ToRpcStatus(result.status());
   }
+  grpc::ClientContext ctx;
   gw::ReturnResponse resp;
   return FromGrpc(stub_->Return(&ctx, req, &resp));
 }

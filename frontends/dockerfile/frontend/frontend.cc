@@ -40,6 +40,9 @@ class DockerfileFrontend : public frontend::Frontend {
       if (auto d = DetectSyntax(*text)) syntax = d->ref;
     }
     if (syntax.empty()) syntax = DetectLuaSyntax(*text);
+    // BuildKit's mark of a build already forwarded by its syntax line: this
+    // frontend is what the line named, so it does not forward again.
+    if (opts.count("cmdline") != 0) syntax.clear();
     if (syntax != kFrontendName && IsBuiltinFrontendName(syntax)) {
       // `# syntax=yaml.v0`: the file is another built-in language.
       std::map<std::string, std::string> forwarded = opts;
@@ -54,6 +57,7 @@ class DockerfileFrontend : public frontend::Frontend {
       std::map<std::string, std::string> forwarded = opts;
       forwarded.erase("build-arg:BUILDKIT_SYNTAX");
       forwarded["source"] = syntax;
+      forwarded["cmdline"] = syntax;
       return bridge.CallFrontend("gateway.v0", forwarded, bridge.Inputs());
     }
 
