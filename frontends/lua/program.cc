@@ -350,6 +350,7 @@ llb::State Context(Program& p, const std::vector<std::string>& exclude,
                    const std::vector<std::string>& include) {
   auto in = p.bridge.Inputs().find("context");
   if (in != p.bridge.Inputs().end()) return llb::FromDefinition(in->second);
+  if (std::optional<llb::State> remote = frontend::RemoteContext(p.bridge)) return *remote;
   if (!p.context_excludes.has_value()) {
     absl::StatusOr<std::vector<std::string>> ex =
         frontend::ReadContextExcludes(p.bridge, p.options.filename);
@@ -361,6 +362,7 @@ llb::State Context(Program& p, const std::vector<std::string>& exclude,
   lo.exclude_patterns.insert(lo.exclude_patterns.end(), exclude.begin(), exclude.end());
   lo.include_patterns = include;
   lo.shared_key_hint = "context";
+  lo.session_id = p.bridge.SessionID();
   lo.op.custom_name = "[internal] load build context";
   return llb::Local("context", lo);
 }
@@ -929,6 +931,10 @@ int StateRun(lua_State* L) {
     cwd = NormalizeActionPath(cwd, *dir, false);
   }
   if (auto user = o.String("user")) run.user = *user;
+  if (absl::StatusOr<pb::NetMode> forced = frontend::ForcedNetwork(p.bridge.Options());
+      forced.ok() && *forced != pb::UNSET) {
+    run.network = *forced;  // BuildKit's force-network-mode; "network" below wins
+  }
   if (auto net = o.String("network")) {
     if (*net == "none") {
       run.network = pb::NONE;

@@ -263,7 +263,10 @@ class Engine::EngineBridge : public frontend::Bridge {
     for (const auto& [k, v] : options) {  // std::map: the same order every run
       spec.env.push_back(absl::StrCat("BUILDKIT_FRONTEND_OPT_", i++, "=", k, "=", v));
     }
-    spec.env.push_back("BUILDKIT_SESSION_ID=kiln");
+    // Empty: kiln's locals come from the build's one client, and local
+    // sources without a session keep the digests the in-process frontends
+    // give them, so the two share cache.
+    spec.env.push_back("BUILDKIT_SESSION_ID=");
     const llb::Platform host = llb::Platform::Host();
     nlohmann::json workers = nlohmann::json::array(
         {{{"id", "kiln"},

@@ -63,6 +63,23 @@ TEST_F(LlbBridgeTest, PingListsWhatKilnServes) {
   EXPECT_TRUE(client_->HasCap("frontend.inputs"));
   EXPECT_TRUE(client_->HasCap("gateway.solve.evaluate"));
   EXPECT_FALSE(client_->HasCap("gateway.exec"));
+  // Every LLB capability the SDK's builder can ask for but ssh mounts.
+  llb::RunOptions run;
+  run.shlex = "true";
+  llb::Mount cache;
+  cache.target = "/c";
+  cache.cache = llb::CacheMount{"c"};
+  run.mounts.push_back(cache);
+  llb::State all = llb::Merge(
+      {llb::Image("busybox").Run(run).Root(), llb::Scratch().File(llb::Symlink("/a", "/b"))});
+  EXPECT_TRUE(client_->CheckLlbCaps(*llb::Marshal(all)).ok());
+  llb::Mount ssh;
+  ssh.target = "/s";
+  ssh.ssh = llb::SshMount{};
+  run.mounts = {ssh};
+  absl::Status st_ssh = client_->CheckLlbCaps(*llb::Marshal(llb::Image("busybox").Run(run).Root()));
+  EXPECT_EQ(st_ssh.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(st_ssh.message(), "exec.mount.ssh")) << st_ssh;
   absl::Status st = client_->RequireCap("gateway.exec", "running a container");
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(st.message(), "running a container")) << st;

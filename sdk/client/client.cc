@@ -41,10 +41,25 @@ void Pump(int from, int to) {
   shutdown(to, SHUT_WR);
 }
 
+// The result reference of a Solve, in the Ref message or, from BuildKits
+// before proto.refarray, as a plain string.
+std::string RefId(const gw::SolveResponse& resp) {
+  if (resp.has_result()) {
+    if (resp.result().has_ref()) return resp.result().ref().id();
+    if (resp.result().result_case() == gw::Result::kRefDeprecated) {
+      return resp.result().refdeprecated();
+    }
+  }
+  return resp.ref();
+}
+
 }  // namespace
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, std::map<std::string, std::string> options)
-    : stub_(gw::LLBBridge::NewStub(channel)), options_(std::move(options)) {}
+    : stub_(gw::LLBBridge::NewStub(channel)), options_(std::move(options)) {
+  const char* sid = getenv("BUILDKIT_SESSION_ID");
+  if (sid != nullptr) session_id_ = sid;
+}
 
 absl::Status Client::Ping() {
   grpc::ClientContext ctx;
@@ -56,6 +71,10 @@ absl::Status Client::Ping() {
   caps_.clear();
   for (const auto& cap : resp.frontendapicaps()) {
     if (cap.enabled()) caps_.insert(cap.id());
+  }
+  llb_caps_.clear();
+  for (const auto& cap : resp.llbcaps()) {
+    if (cap.enabled()) llb_caps_.insert(cap.id());
   }
   return absl::OkStatus();
 }
@@ -72,7 +91,31 @@ absl::Status Client::RequireCap(const std::string& id, const std::string& what) 
                    "\", which this build daemon does not have (an older BuildKit?)"));
 }
 
+absl::Status Client::CheckLlbCaps(const pb::Definition& def) const {
+  absl::MutexLock l(&mu_);
+  if (!pinged_) return absl::OkStatus();
+  std::map<std::string, std::string> missing;  // cap -> a step that needs it
+  for (const auto& [digest, md] : def.metadata()) {
+    for (const auto& [cap, on] : md.caps()) {
+      if (!on || llb_caps_.count(cap) != 0) continue;
+      auto name = md.description().find("llb.customname");
+      std::string step = name == md.description().end() ? digest : name->second;
+      auto [it, added] = missing.emplace(cap, step);
+      if (!added && step < it->second) it->second = step;  // the same one every run
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  std::string list;
+  for (const auto& [cap, step] : missing) {
+    absl::StrAppend(&list, list.empty() ? "" : ", ", "\"", cap, "\" (step \"", step, "\")");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the build needs LLB capabilities this build daemon does not have (an older BuildKit): ",
+      list, "; leave those features out or build with kiln"));
+}
+
 absl::StatusOr<std::string> Client::Solve(const pb::Definition& def) {
+  KILN_RETURN_IF_ERROR(CheckLlbCaps(def));
   grpc::ClientContext ctx;
   gw::SolveRequest req;
   *req.mutable_definition() = def;
@@ -80,8 +123,7 @@ absl::StatusOr<std::string> Client::Solve(const pb::Definition& def) {
   req.set_evaluate(HasCap("gateway.solve.evaluate"));
   gw::SolveResponse resp;
   KILN_RETURN_IF_ERROR(FromGrpc(stub_->Solve(&ctx, req, &resp)));
-  if (resp.has_result() && resp.result().has_ref()) return resp.result().ref().id();
-  return resp.ref();
+  return RefId(resp);
 }
 
 absl::StatusOr<std::string> Client::ReadFile(const std::string& ref, const std::string& path) {
@@ -178,10 +220,21 @@ absl::StatusOr<frontend::Result> Client::CallFrontend(
     for (const auto& [k, v] : resp.result().metadata()) out.metadata[k] = v;
     if (resp.result().has_ref()) out.definition = resp.result().ref().def();
   }
+  if (out.definition.def_size() == 0 && !RefId(resp).empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("frontend ", name,
+                     " returned a result by reference only; this build daemon does not send result "
+                     "definitions back (an older BuildKit), so it cannot be built upon here"));
+  }
   return out;
 }
 
 absl::Status Client::Return(const absl::StatusOr<frontend::Result>& result) {
+  if (result.ok()) {
+    // A graph the daemon cannot run is returned as the error that says why.
+    absl::Status caps = CheckLlbCaps(result->definition);
+    if (!caps.ok()) return Return(absl::StatusOr<frontend::Result>(caps));
+  }
   gw::ReturnRequest req;
   if (result.ok()) {
     gw::Result* r = req.mutable_result();
@@ -193,12 +246,17 @@ absl::Status Client::Return(const absl::StatusOr<frontend::Result>& result) {
       sreq.set_allowresultreturn(true);
       gw::SolveResponse sresp;
       KILN_RETURN_IF_ERROR(FromGrpc(stub_->Solve(&ctx, sreq, &sresp)));
-      const std::string& id =
-          sresp.has_result() && sresp.result().has_ref() ? sresp.result().ref().id() : sresp.ref();
-      r->mutable_ref()->set_id(id);
-      *r->mutable_ref()->mutable_def() = result->definition;
-    } else {
+      std::string id = RefId(sresp);
+      if (HasCap("proto.refarray")) {
+        r->mutable_ref()->set_id(id);
+        *r->mutable_ref()->mutable_def() = result->definition;
+      } else {
+        r->set_refdeprecated(id);  // a BuildKit from before the Ref message
+      }
+    } else if (HasCap("proto.refarray")) {
       r->mutable_ref();  // scratch
+    } else {
+      r->set_refdeprecated("");
     }
     for (const auto& [k, v] : result->metadata) (*r->mutable_metadata())[k] = v;
   } else {

@@ -60,8 +60,15 @@ class Client : public frontend::Bridge {
   // FailedPrecondition naming `id` and `what` when the server lacks it: for
   // a feature an older BuildKit does not have.
   absl::Status RequireCap(const std::string& id, const std::string& what) const;
+  // FailedPrecondition naming the first LLB capability `def` needs (the
+  // caps its ops' metadata lists) that the server did not announce, and
+  // the op that needs it: an older BuildKit would refuse the graph with a
+  // bare "unknown API capability". Solve and Return check it.
+  absl::Status CheckLlbCaps(const pb::Definition& def) const;
 
   const std::map<std::string, std::string>& Options() const override { return options_; }
+  // BUILDKIT_SESSION_ID, read when the Client is made.
+  std::string SessionID() const override { return session_id_; }
   absl::StatusOr<std::string> Solve(const pb::Definition& def) override;
   absl::StatusOr<std::string> ReadFile(const std::string& ref, const std::string& path) override;
   absl::StatusOr<std::vector<frontend::FileStat>> ReadDir(
@@ -81,9 +88,11 @@ class Client : public frontend::Bridge {
  private:
   std::unique_ptr<moby::buildkit::v1::frontend::LLBBridge::Stub> stub_;
   std::map<std::string, std::string> options_;
+  std::string session_id_;
   mutable absl::Mutex mu_;
   bool pinged_ = false;
   std::set<std::string> caps_;
+  std::set<std::string> llb_caps_;
   mutable bool inputs_loaded_ = false;
   mutable std::map<std::string, pb::Definition> inputs_;
 };

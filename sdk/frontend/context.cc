@@ -9,8 +9,30 @@
 
 namespace kiln::frontend {
 
+std::optional<llb::State> RemoteContext(const Bridge& bridge) {
+  auto it = bridge.Options().find("context");
+  if (it == bridge.Options().end()) return std::nullopt;
+  const std::string& url = it->second;
+  if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) return std::nullopt;
+  llb::HttpOptions h;
+  h.filename = "context";
+  h.op.custom_name = "[internal] load remote build context";
+  llb::CopyOptions unpack;
+  unpack.attempt_unpack = true;
+  llb::OpOptions op;
+  op.custom_name = "[internal] unpack build context";
+  return llb::Scratch().File(llb::Copy(llb::Http(url, h), "/context", "/", unpack), op);
+}
+
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
                                           const std::string& path) {
+  if (bridge.Inputs().count(local) == 0 && (local == "context" || local == "dockerfile")) {
+    if (std::optional<llb::State> remote = RemoteContext(bridge)) {
+      KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(*remote));
+      KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(def));
+      return bridge.ReadFile(ref, path);
+    }
+  }
   if (auto in = bridge.Inputs().find(local); in != bridge.Inputs().end()) {
     KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(in->second));
     return bridge.ReadFile(ref, path);
@@ -18,6 +40,7 @@ absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& loc
   llb::LocalOptions lo;
   lo.include_patterns = {path};
   lo.shared_key_hint = local;
+  lo.session_id = bridge.SessionID();
   lo.op.custom_name = absl::StrCat("[internal] load ", path);
   KILN_ASSIGN_OR_RETURN(pb::Definition def, llb::Marshal(llb::Local(local, lo)));
   KILN_ASSIGN_OR_RETURN(std::string ref, bridge.Solve(def));

@@ -13,12 +13,14 @@
 #ifndef KILN_SDK_FRONTEND_CONTEXT_H_
 #define KILN_SDK_FRONTEND_CONTEXT_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "sdk/frontend/frontend.h"
+#include "sdk/llb/state.h"
 
 namespace kiln::frontend {
 
@@ -27,6 +29,12 @@ namespace kiln::frontend {
 // read from that input instead. NotFound when it is not there.
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
                                           const std::string& path);
+
+// The build context when it is not a client directory: dockerd's Engine
+// API uploads a tar and names it by an http URL in the "context" option
+// (BuildKit unpacks it); nullopt when the context is the client's local.
+// Definition files and the ignore file are then read from it too.
+std::optional<llb::State> RemoteContext(const Bridge& bridge);
 
 // The patterns of an ignore file (.dockerignore syntax), read as BuildKit
 // reads them: a UTF-8 BOM is dropped, lines whose first character is '#'

@@ -259,4 +259,13 @@ std::optional<pb::ProxyEnv> ProxyEnvFromBuildArgs(const std::map<std::string, st
   return out;
 }
 
+absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::string>& options) {
+  auto it = options.find("force-network-mode");
+  if (it == options.end() || it->second.empty() || it->second == "sandbox") return pb::UNSET;
+  if (it->second == "none") return pb::NONE;
+  if (it->second == "host") return pb::HOST;
+  return absl::InvalidArgumentError("force-network-mode=" + it->second +
+                                    ": want none, host or sandbox");
+}
+
 }  // namespace kiln::frontend

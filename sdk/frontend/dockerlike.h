@@ -106,6 +106,11 @@ RemoteSource ParseRemoteSource(const std::string& src);
 llb::State RemoteSourceState(const RemoteSource& source, const std::string& checksum,
                              bool keep_git_dir, const std::string& name);
 
+// The network BuildKit's "force-network-mode" option gives steps that name
+// none ("none", "host"; "sandbox" or absent: UNSET). InvalidArgument for
+// another value.
+absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::string>& options);
+
 // The proxy settings among build args (HTTP_PROXY, https_proxy, NO_PROXY,
 // ...), which RUN passes to its process outside the env and the cache key;
 // nullopt when there are none.

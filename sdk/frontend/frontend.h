@@ -78,6 +78,10 @@ class Bridge {
   // The config of image `ref` (any Docker reference form). NotFound naming
   // the reference and saying how to get the image.
   virtual absl::StatusOr<ResolvedImage> ResolveImageConfig(const std::string& ref) = 0;
+  // The client session's id, which local sources name (BuildKit's
+  // BUILDKIT_SESSION_ID); empty in kiln, whose locals come from the one
+  // client of a build.
+  virtual std::string SessionID() const { return ""; }
   // A one-line notice for the client's progress output (a lint warning,
   // which frontend serves a `# syntax=`).
   virtual void Warn(const std::string& message) = 0;

@@ -327,6 +327,7 @@ absl::StatusOr<bool> Converter::LoadNamedContext(const std::string& name, Stage&
   } else if (absl::StartsWith(v, "local:")) {
     llb::LocalOptions lo;
     lo.op.custom_name = absl::StrCat("[context ", name, "] load from client");
+    lo.session_id = options_.session_id;
     s.state = llb::Local(v.substr(6), lo);
     s.image = frontend::EmptyImageConfig();
   } else {

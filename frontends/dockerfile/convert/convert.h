@@ -41,6 +41,9 @@ struct ConvertOptions {
   // Exclude patterns (.dockerignore syntax) for the build context.
   std::vector<std::string> context_excludes;
   std::string context_name = "context";  // the local source of the context
+  std::string session_id;                // for local sources: Bridge::SessionID
+  // The network of RUNs without --network (BuildKit's force-network-mode).
+  pb::NetMode default_network = pb::UNSET;
   // The context as a graph (a frontend input) instead of a local source;
   // context_excludes and context_name are then unused.
   std::optional<llb::State> context_state;

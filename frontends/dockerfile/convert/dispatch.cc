@@ -133,6 +133,7 @@ llb::State Converter::Context() const {
   llb::LocalOptions lo;
   lo.exclude_patterns = options_.context_excludes;
   lo.shared_key_hint = options_.context_name;
+  lo.session_id = options_.session_id;
   lo.op.custom_name = "[internal] load build context";
   return llb::Local(options_.context_name, lo);
 }

@@ -133,6 +133,8 @@ absl::Status Converter::Run(Stage& s, const Node& n, const Flags& f) {
   } else if (!network.empty() && network != "default") {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported network mode \"", network, "\" (want default, none or host)"));
+  } else if (network.empty() && options_.default_network != pb::UNSET) {
+    run.network = options_.default_network;
   }
   std::string security = f.Get("security");
   if (security == "insecure") {

@@ -9,6 +9,7 @@
 #include "re2/re2.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/frontend/context.h"
+#include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
 
@@ -64,6 +65,8 @@ class DockerfileFrontend : public frontend::Frontend {
     ConvertOptions co;
     co.filename = filename;
     co.target = Option(opts, "target");
+    co.session_id = bridge.SessionID();
+    KILN_ASSIGN_OR_RETURN(co.default_network, frontend::ForcedNetwork(opts));
     co.target_platform = Option(opts, "platform");
     for (const auto& [k, v] : opts) {
       if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
@@ -71,6 +74,8 @@ class DockerfileFrontend : public frontend::Frontend {
     }
     if (auto in = bridge.Inputs().find("context"); in != bridge.Inputs().end()) {
       co.context_state = llb::FromDefinition(in->second);
+    } else if (std::optional<llb::State> remote = frontend::RemoteContext(bridge)) {
+      co.context_state = *remote;
     } else {
       KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
     }

@@ -99,9 +99,11 @@ class Converter {
   }
 
   llb::State Context() const {
+    if (options_.context_state.has_value()) return *options_.context_state;
     llb::LocalOptions lo;
     lo.exclude_patterns = options_.context_excludes;
     lo.shared_key_hint = options_.context_name;
+    lo.session_id = options_.session_id;
     lo.op.custom_name = "[internal] load build context";
     return llb::Local(options_.context_name, lo);
   }
@@ -282,6 +284,9 @@ class Converter {
     run.mounts = std::move(mounts);
     if (step.network.value == "none") run.network = pb::NONE;
     if (step.network.value == "host") run.network = pb::HOST;
+    if (!step.network.set && options_.default_network != pb::UNSET) {
+      run.network = options_.default_network;
+    }
     run.proxy_env = frontend::ProxyEnvFromBuildArgs(options_.build_args);
     std::string shown = step.exec_form ? Json(args).dump() : step.args[0].value;
     if (size_t nl = shown.find('\n'); nl != std::string::npos && nl + 1 < shown.size()) {

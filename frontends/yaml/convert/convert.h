@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct ConvertOptions {
   std::map<std::string, std::string> build_args;
   std::vector<std::string> context_excludes;  // .dockerignore patterns
   std::string context_name = "context";
+  std::string session_id;                   // for local sources: Bridge::SessionID
+  pb::NetMode default_network = pb::UNSET;  // for runs without network:
+  // The context as a graph (a remote context, an input) instead of a local.
+  std::optional<llb::State> context_state;
   llb::Platform platform = llb::Platform::Host();
   std::function<absl::StatusOr<frontend::ResolvedImage>(const std::string& ref)> resolve_image;
 };

@@ -6,6 +6,7 @@
 #include "frontends/yaml/spec/spec.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/frontend/context.h"
+#include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/llb.h"
 
 namespace kiln::yamlfrontend {
@@ -33,6 +34,8 @@ class YamlFrontend : public frontend::Frontend {
     co.filename = filename;
     co.text = *text;
     co.target = opt("target");
+    co.session_id = bridge.SessionID();
+    KILN_ASSIGN_OR_RETURN(co.default_network, frontend::ForcedNetwork(opts));
     for (const auto& [k, v] : opts) {
       if (absl::StartsWith(k, "build-arg:")) ro.build_args[k.substr(10)] = v;
     }
@@ -40,7 +43,13 @@ class YamlFrontend : public frontend::Frontend {
     std::string platform = opt("platform");
     if (!platform.empty()) KILN_RETURN_IF_ERROR(llb::CheckNativePlatform(platform, co.platform));
     KILN_ASSIGN_OR_RETURN(yamlspec::Spec spec, yamlspec::Read(*text, ro));
-    KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
+    if (auto in = bridge.Inputs().find("context"); in != bridge.Inputs().end()) {
+      co.context_state = llb::FromDefinition(in->second);
+    } else if (std::optional<llb::State> remote = frontend::RemoteContext(bridge)) {
+      co.context_state = *remote;
+    } else {
+      KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
+    }
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
     KILN_ASSIGN_OR_RETURN(yamlconvert::Converted out, yamlconvert::Convert(spec, co));
     frontend::Result result;

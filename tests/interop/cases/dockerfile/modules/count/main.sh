@@ -1,0 +1,1 @@
+echo "count: 1 2 3"

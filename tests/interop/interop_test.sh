@@ -1,0 +1,92 @@
+#!/bin/bash
+# Interop with stock BuildKit: kiln's built-in frontends, packed as frontend
+# images (//frontends/image), run through `# syntax=IMAGE` by the BuildKit
+# inside Debian's dockerd and by kiln, and must give the same files. That
+# BuildKit is old (dockerd 20.10): the SDK reads its capabilities, and a
+# graph needing one it lacks (mergeop) fails with a message naming it.
+# Starts a private dockerd (own data root and socket, no bridge); says SKIP
+# where dockerd is missing or cannot start. Args: KILN FRONTEND_IMAGE_DIR
+set -euo pipefail
+kiln=$(realpath "$1"); images=$(realpath "$2")
+here=tests/interop
+if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+  echo "SKIP: dockerd is not installed (Debian's docker.io)"; exit 0
+fi
+work=$(mktemp -d /tmp/kiln-interop.XXXXXX)
+sock=$work/docker.sock
+cleanup() {
+  [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null || true
+  for _ in $(seq 30); do [ -f "$work/pid" ] || break; sleep 0.5; done
+  grep "$work" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+dockerd --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/pid" \
+  -H "unix://$sock" --iptables=false --ip-masq=false --bridge=none \
+  --storage-driver=vfs >"$work/dockerd.log" 2>&1 &
+docker=(docker -H "unix://$sock")
+for _ in $(seq 60); do "${docker[@]}" info >/dev/null 2>&1 && break; sleep 0.5; done
+if ! "${docker[@]}" info >/dev/null 2>&1; then
+  echo "SKIP: dockerd did not start here:"; tail -5 "$work/dockerd.log"; exit 0
+fi
+echo "reference: dockerd $("${docker[@]}" version --format '{{.Server.Version}}')"
+
+root=$work/kiln
+samples/llb/mkrootfs.sh "$work/bb.tar" >/dev/null
+"${docker[@]}" import "$work/bb.tar" busybox >/dev/null
+"$kiln" --root "$root" image import --rootfs "$work/bb.tar" busybox >/dev/null
+for fe in dockerfile yaml lua; do
+  # BuildKit runs a frontend with a network unless its image says none.
+  "${docker[@]}" import --change 'LABEL moby.buildkit.frontend.network.none=true' \
+    "$images/$fe-frontend.tar" "kiln/$fe-frontend" >/dev/null
+  "$kiln" --root "$root" image import --rootfs "$images/$fe-frontend.tar" "kiln/$fe-frontend" \
+    >/dev/null
+done
+
+# Builds context $1 (definition file $2) with dockerd's BuildKit through the
+# Engine API, as image $3; prints the JSON stream's error, if any.
+reference_build() {
+  tar -C "$1" -cf "$work/ctx.tar" .
+  curl -s --unix-socket "$sock" -X POST \
+    "http://localhost/v1.41/build?version=2&t=$3&networkmode=none&dockerfile=$2" \
+    -H "Content-Type: application/x-tar" --data-binary @"$work/ctx.tar" |
+    grep -o '"errorDetail":{"message":"[^}]*' || true
+}
+
+fail=0
+for c in dockerfile:Dockerfile yaml:kiln.yaml lua:build.lua; do
+  name=${c%%:*} file=${c#*:}
+  ctx=$work/$name
+  cp -rL "$here/cases/$name" "$ctx"
+  err=$(reference_build "$ctx" "$file" "interop-$name")
+  if [ -n "$err" ]; then echo "FAIL: $name: BuildKit: $err"; fail=1; continue; fi
+  cid=$("${docker[@]}" create --entrypoint /bin/true "interop-$name")
+  "${docker[@]}" export "$cid" > "$work/$name-ref.tar"
+  "${docker[@]}" rm "$cid" >/dev/null
+  # docker export adds /.dockerenv; it is not the build's.
+  python3 tests/conformance/fsmanifest.py "$work/$name-ref.tar" | grep -v '^dockerenv ' \
+    > "$work/$name-ref.fs"
+  "$kiln" --root "$root" build --progress plain -f "$ctx/$file" \
+    -o "type=tar,dest=$work/$name-kiln.tar" "$ctx" 2>"$work/$name-kiln.log" || {
+    echo "FAIL: $name: kiln:"; tail -5 "$work/$name-kiln.log"; fail=1; continue; }
+  python3 tests/conformance/fsmanifest.py "$work/$name-kiln.tar" > "$work/$name-kiln.fs"
+  if diff -u "$work/$name-ref.fs" "$work/$name-kiln.fs"; then
+    echo "PASS: $name: the same $(wc -l < "$work/$name-kiln.fs") files from BuildKit and kiln"
+  else
+    echo "FAIL: $name: the files differ"; fail=1
+  fi
+done
+entry=$("${docker[@]}" image inspect -f '{{json .Config.Entrypoint}}' interop-lua)
+[ "$entry" = '["/usr/local/bin/app"]' ] || { echo "FAIL: lua entrypoint $entry"; fail=1; }
+
+# A graph this BuildKit cannot run: the Lua sample merges (mergeop).
+cp -rL samples/lua "$work/sample"
+chmod -R u+w "$work/sample"
+sed -i '1s|.*|# syntax=kiln/lua-frontend|' "$work/sample/build.lua"
+err=$(reference_build "$work/sample" build.lua interop-sample)
+case "$err" in
+  *'older BuildKit'*'\"mergeop\" (step \"[build.lua:37] MERGE'*)
+    echo "PASS: missing capabilities named: $err" ;;
+  *) echo "FAIL: want an error naming mergeop, got: $err"; fail=1 ;;
+esac
+exit $fail
