@@ -3,6 +3,7 @@
 // gateway.v0 (kiln hands both to kiln-gateway), and frontends that crash,
 // hang or write garbage, after each of which kiln still builds.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -103,6 +104,33 @@ TEST_F(GatewayTest, AnErrorTheFrontendReturnsIsShown) {
       r.err, "frontend image kiln/upper: Dockerfile:1: this frontend was asked to fail"))
       << r.err;
   ExpectHealthy();
+}
+
+TEST_F(GatewayTest, AMalformedDefinitionIsRefused) {
+  KilnRun r = Build("x\n", {"--frontend", "gateway.v0", "--opt", "source=kiln/upper", "--opt",
+                            "misbehave=bad-definition"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "definition op #0 is not a valid pb.Op")) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "Aborted")) << r.err;
+  ExpectNothingLeft();
+  ExpectHealthy();
+}
+
+TEST_F(GatewayTest, AFrontendCannotReadOutsideItsResults) {
+  WriteFile(ctx_ + "/inside", "in\n");
+  ASSERT_EQ(symlink("/etc/passwd", (ctx_ + "/link").c_str()), 0);
+  ASSERT_EQ(symlink("../../../../../../etc/passwd", (ctx_ + "/up").c_str()), 0);
+  for (const char* path : {"../../../../../../etc/passwd", "link", "up", "/etc/passwd"}) {
+    KilnRun r = Build("x\n", {"--frontend", "gateway.v0", "--opt", "source=kiln/upper", "--opt",
+                              "misbehave=escape", "--opt", std::string("escape=") + path});
+    EXPECT_EQ(r.exit_code, 1) << path;
+    EXPECT_TRUE(absl::StrContains(r.err, "not found")) << path << r.err;
+    EXPECT_FALSE(absl::StrContains(r.err, "ROOT:X:0:0")) << path;
+  }
+  KilnRun ok = Build("x\n", {"--frontend", "gateway.v0", "--opt", "source=kiln/upper", "--opt",
+                             "misbehave=escape", "--opt", "escape=inside"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ReadFile(out_ + "/upper.txt"), "IN\n");
 }
 
 TEST_F(GatewayTest, AFrontendThatCrashes) {
