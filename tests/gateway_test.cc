@@ -216,6 +216,28 @@ TEST_F(GatewayTest, TheBuiltInFrontendsAsImages) {
   ExpectNothingLeft();
 }
 
+// samples/dsl: an in-house language written on the SDK, shipped as an image.
+TEST_F(GatewayTest, TheDslSampleThroughSyntax) {
+  KilnRun r =
+      h_.Run({"image", "import", "--rootfs", "samples/dsl/dsl-frontend.tar", "kiln/dsl-frontend"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string ex = TempDir("dsl");
+  ASSERT_EQ(system(("cp -rL samples/dsl/example/. " + ex + " && chmod -R u+w " + ex).c_str()), 0);
+  r = h_.Run({"build", "--progress", "plain", "-f", ex + "/build.kb", "-o",
+              "type=local,dest=" + out_, ex});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out_ + "/greeting"), "hello from kb, version 1.2.0\n");
+  EXPECT_EQ(ReadFile(out_ + "/parts/one.txt"), "part one built from 1.2.0\n");
+  EXPECT_EQ(ReadFile(out_ + "/parts/two.txt"), "part two built from 1.2.0\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "[build.kb:10] run sh src/build.sh one")) << r.err;
+  WriteFile(ex + "/build.kb", "# syntax=kiln/dsl-frontend\nfrom busybox\nrnu true\n");
+  r = h_.Run({"build", "--progress", "plain", "-f", ex + "/build.kb", ex});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      absl::StrContains(r.err, "build.kb:3: unknown command \"rnu\" (did you mean \"run\"?)"))
+      << r.err;
+}
+
 TEST_F(GatewayTest, AMissingImageIsNamed) {
   KilnRun r = Build("# syntax=kiln/nothere\n");
   EXPECT_EQ(r.exit_code, 1);

@@ -10,8 +10,9 @@
 
 namespace kiln {
 
-// The option closest to `word` (case-insensitive edit distance, at most two
-// edits, the first such option on a tie), or "" when none is close.
+// The option closest to `word` (case-insensitive edit distance where
+// swapping two neighbouring letters is one edit; at most two edits; the
+// first such option on a tie), or "" when none is close.
 std::string Suggest(std::string_view word, const std::vector<std::string>& options);
 
 }  // namespace kiln
