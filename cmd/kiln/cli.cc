@@ -58,9 +58,11 @@ Flags:
   -f, --file FILE            the build definition (default CONTEXT/Dockerfile;
                              kiln.yaml for yaml.v0, build.lua for lua.v0)
       --frontend NAME        frontend to run: dockerfile.v0 (default),
-                             yaml.v0 or lua.v0; a file whose first line is
-                             "# syntax=yaml.v0" or "-- syntax=lua.v0" picks
-                             that frontend by itself
+                             yaml.v0, lua.v0, or gateway.v0 with --opt
+                             source=IMAGE (a frontend image, run by
+                             kiln-gateway); a file whose first line is
+                             "# syntax=yaml.v0", "-- syntax=lua.v0" or
+                             "# syntax=IMAGE" picks that frontend itself
       --opt K=V              frontend option (repeatable)
       --target T             build stage to build
       --platform P           target platform (os/arch); only the native

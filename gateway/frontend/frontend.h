@@ -3,7 +3,8 @@
 //
 // The Frontend and Bridge interfaces live in sdk/frontend, so frontends
 // depend on the SDK only. Built-in frontends run in-process on the engine's
-// Bridge; a frontend image will reach the same calls over gRPC. The registry maps
+// Bridge; a frontend image reaches the same calls over gRPC (LLBBridge,
+// served by the registry's gateway, docs/gateway.md). The registry maps
 // names ("dockerfile.v0") to frontends; cmd/ fills it, the gateway includes
 // no frontend itself.
 //
