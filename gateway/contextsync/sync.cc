@@ -1,0 +1,280 @@
+#include "gateway/contextsync/sync.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/fsutil/errors.h"
+#include "sdk/base/digest.h"
+#include "sdk/base/status_macros.h"
+
+namespace kiln::contextsync {
+namespace {
+
+absl::Status Bad(const std::string& rel, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat("context entry \"", rel, "\": ", why));
+}
+
+std::string Parent(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+// Removes `path` (a file, a symlink or a whole tree), never following links.
+absl::Status RemoveAll(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? absl::OkStatus() : fsutil::ErrnoToStatus(errno, "lstat", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(path.c_str())) {
+      while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+      }
+      ::closedir(d);
+    }
+    for (const std::string& n : names) KILN_RETURN_IF_ERROR(RemoveAll(path + "/" + n));
+    if (::rmdir(path.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "rmdir", path);
+    return absl::OkStatus();
+  }
+  if (::unlink(path.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "unlink", path);
+  return absl::OkStatus();
+}
+
+uint32_t Type(uint32_t mode) { return mode & S_IFMT; }
+
+}  // namespace
+
+std::vector<WireEntry> ToWire(const fsutil::ContextScan& scan) {
+  std::vector<WireEntry> out;
+  out.reserve(scan.entries.size());
+  for (const fsutil::ContextEntry& e : scan.entries) {
+    WireEntry w;
+    w.rel = e.rel;
+    w.mode = e.st.st_mode;
+    w.uid = e.st.st_uid;
+    w.gid = e.st.st_gid;
+    w.size = S_ISREG(e.st.st_mode) ? e.st.st_size : 0;
+    w.mtime_ns = int64_t{e.st.st_mtim.tv_sec} * 1000000000 + e.st.st_mtim.tv_nsec;
+    w.link_target = e.link_target;
+    w.digest_hex = e.digest_hex;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+absl::Status Validate(const std::vector<WireEntry>& entries) {
+  std::map<std::string, uint32_t> seen;  // rel -> type
+  for (const WireEntry& e : entries) {
+    if (e.rel.empty() || e.rel[0] == '/' || e.rel.back() == '/') {
+      return Bad(e.rel, "not a relative path");
+    }
+    for (absl::string_view part : absl::StrSplit(e.rel, '/')) {
+      if (part.empty() || part == "." || part == "..") {
+        return Bad(e.rel, "not a clean path (empty, \".\" or \"..\" parts)");
+      }
+    }
+    if (e.rel.find('\0') != std::string::npos) return Bad(e.rel, "has a NUL byte");
+    uint32_t t = Type(e.mode);
+    if (t != S_IFREG && t != S_IFDIR && t != S_IFLNK) {
+      return Bad(e.rel, "only files, directories and symlinks travel");
+    }
+    if (t == S_IFREG && e.digest_hex.size() != 64) return Bad(e.rel, "a file without a digest");
+    std::string parent = Parent(e.rel);
+    if (!parent.empty()) {
+      auto p = seen.find(parent);
+      if (p == seen.end()) return Bad(e.rel, "its directory is not listed before it");
+      if (p->second != S_IFDIR) return Bad(e.rel, "below something that is not a directory");
+    }
+    if (!seen.emplace(e.rel, t).second) return Bad(e.rel, "listed twice");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadContents(
+    const std::string& dir, const std::vector<WireEntry>& entries,
+    const std::vector<std::string>& rels) {
+  std::map<std::string, const WireEntry*> by_rel;
+  for (const WireEntry& e : entries) by_rel[e.rel] = &e;
+  std::map<std::string, std::string> out;
+  for (const std::string& rel : rels) {
+    auto it = by_rel.find(rel);
+    if (it == by_rel.end()) return Bad(rel, "was not in the scan");
+    std::ifstream in(dir + "/" + rel, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string data = ss.str();
+    if (!in || static_cast<int64_t>(data.size()) != it->second->size) {
+      return absl::AbortedError("context changed during transfer: " + rel);
+    }
+    out[rel] = std::move(data);
+  }
+  return out;
+}
+
+absl::StatusOr<Mirror> Mirror::Open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return fsutil::ErrnoToStatus(errno, "mkdir", dir);
+  }
+  Mirror m(dir);
+  std::ifstream in(m.ManifestPath());
+  std::string line;
+  bool ok = static_cast<bool>(std::getline(in, line)) && line == "kiln-context-mirror 1";
+  while (ok && std::getline(in, line)) {
+    // mode digest link rel, tab-separated; rel last (it may hold anything but NUL and newline).
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 3));
+    if (f.size() != 4) {
+      ok = false;
+      break;
+    }
+    Known k;
+    k.mode = static_cast<uint32_t>(std::strtoul(f[0].c_str(), nullptr, 8));
+    k.digest_hex = f[1];
+    k.link_target = f[2];
+    m.manifest_[f[3]] = k;
+  }
+  if (!ok) m.manifest_.clear();  // start over: everything is wanted
+  return m;
+}
+
+absl::Status Mirror::SaveManifest() const {
+  std::string tmp = ManifestPath() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "kiln-context-mirror 1\n";
+    for (const auto& [rel, k] : manifest_) {
+      if (rel.find('\n') != std::string::npos ||
+          k.link_target.find_first_of("\t\n") != std::string::npos) {
+        continue;  // not recorded: wanted again next time, which is safe
+      }
+      char mode[16];
+      snprintf(mode, sizeof mode, "%o", k.mode);
+      out << mode << '\t' << k.digest_hex << '\t' << k.link_target << '\t' << rel << '\n';
+    }
+    if (!out) return absl::InternalError("cannot write " + tmp);
+  }
+  if (::rename(tmp.c_str(), ManifestPath().c_str()) != 0) {
+    return fsutil::ErrnoToStatus(errno, "rename", tmp);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Mirror::Wants(
+    const std::vector<WireEntry>& entries) const {
+  KILN_RETURN_IF_ERROR(Validate(entries));
+  std::vector<std::string> out;
+  for (const WireEntry& e : entries) {
+    if (Type(e.mode) != S_IFREG) continue;
+    auto it = manifest_.find(e.rel);
+    if (it == manifest_.end() || Type(it->second.mode) != S_IFREG ||
+        it->second.digest_hex != e.digest_hex) {
+      out.push_back(e.rel);
+    }
+  }
+  return out;
+}
+
+absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
+                           const std::map<std::string, std::string>& contents) {
+  KILN_RETURN_IF_ERROR(Validate(entries));
+  std::map<std::string, const WireEntry*> next;
+  for (const WireEntry& e : entries) next[e.rel] = &e;
+  for (const auto& [rel, data] : contents) {
+    auto e = next.find(rel);
+    if (e == next.end() || Type(e->second->mode) != S_IFREG) {
+      return Bad(rel, "content sent for a path not listed as a file");
+    }
+    if (Sha256Hex(data) != e->second->digest_hex) {
+      return Bad(rel, "its content does not match its digest");
+    }
+  }
+
+  // What goes: paths no longer listed, or listed as another type. Deepest
+  // first (reverse order puts "a/b" before "a").
+  for (auto it = manifest_.rbegin(); it != manifest_.rend(); ++it) {
+    auto n = next.find(it->first);
+    if (n == next.end() || Type(n->second->mode) != Type(it->second.mode) ||
+        (Type(it->second.mode) == S_IFLNK && n->second->link_target != it->second.link_target)) {
+      KILN_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + it->first));
+    }
+  }
+  // A manifest is rebuilt as things land; written at the end.
+  std::map<std::string, Known> landed;
+  for (const WireEntry& e : entries) {
+    std::string path = dir_ + "/" + e.rel;
+    uint32_t t = Type(e.mode);
+    auto old = manifest_.find(e.rel);
+    bool same_type = old != manifest_.end() && Type(old->second.mode) == t;
+    if (t == S_IFDIR) {
+      struct stat st;
+      if (::lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        KILN_RETURN_IF_ERROR(RemoveAll(path));
+      }
+      if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        return fsutil::ErrnoToStatus(errno, "mkdir", path);
+      }
+    } else if (t == S_IFLNK) {
+      if (!same_type || old->second.link_target != e.link_target) {
+        KILN_RETURN_IF_ERROR(RemoveAll(path));
+        if (::symlink(e.link_target.c_str(), path.c_str()) != 0) {
+          return fsutil::ErrnoToStatus(errno, "symlink", path);
+        }
+      }
+    } else {
+      auto c = contents.find(e.rel);
+      if (c != contents.end()) {
+        std::string tmp = path + ".kiln-tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", tmp);
+        const std::string& data = c->second;
+        for (size_t off = 0; off < data.size();) {
+          ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+          if (w < 0 && errno == EINTR) continue;
+          if (w <= 0) {
+            int err = errno;
+            ::close(fd);
+            return fsutil::ErrnoToStatus(err, "write", tmp);
+          }
+          off += w;
+        }
+        ::close(fd);
+        if (::rename(tmp.c_str(), path.c_str()) != 0) {
+          return fsutil::ErrnoToStatus(errno, "rename", tmp);
+        }
+      } else if (!same_type || old->second.digest_hex != e.digest_hex) {
+        return Bad(e.rel, "the mirror lacks its content and none was sent");
+      }
+    }
+    if (t != S_IFLNK && ::chmod(path.c_str(), e.mode & 07777) != 0) {
+      return fsutil::ErrnoToStatus(errno, "chmod", path);
+    }
+    if (geteuid() == 0) (void)::lchown(path.c_str(), e.uid, e.gid);
+    landed[e.rel] = Known{e.mode, e.digest_hex, e.link_target};
+  }
+  // Times last, children before parents, so writing a file does not move
+  // its directory's mtime afterwards.
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = it->mtime_ns / 1000000000;
+    ts[0].tv_nsec = ts[1].tv_nsec = it->mtime_ns % 1000000000;
+    std::string path = dir_ + "/" + it->rel;
+    if (::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+      return fsutil::ErrnoToStatus(errno, "utimensat", path);
+    }
+  }
+  manifest_ = std::move(landed);
+  return SaveManifest();
+}
+
+}  // namespace kiln::contextsync

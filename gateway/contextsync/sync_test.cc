@@ -1,0 +1,180 @@
+#include "gateway/contextsync/sync.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sdk/base/digest.h"
+
+namespace kiln::contextsync {
+namespace {
+
+std::string Tmp(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");
+  std::string d = absl::StrCat(t ? t : "/tmp", "/", name);
+  std::string cmd = "rm -rf '" + d + "' '" + d + ".manifest'";
+  (void)system(cmd.c_str());
+  return d;
+}
+
+void Write(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// One round of the protocol: what the client sends and the daemon applies.
+struct Round {
+  size_t files_sent = 0;
+  size_t bytes_sent = 0;
+  std::string checksum;  // of the client's scan
+};
+
+Round Sync(const std::string& src, fsutil::ContextIndex* index, Mirror* mirror) {
+  Round r;
+  absl::StatusOr<fsutil::Filter> filter = fsutil::Filter::Create({}, {});
+  EXPECT_TRUE(filter.ok());
+  absl::StatusOr<fsutil::ContextScan> scan = fsutil::ScanContext(src, *filter, index);
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  if (!scan.ok()) return r;
+  r.checksum = scan->checksum;
+  std::vector<WireEntry> entries = ToWire(*scan);
+  absl::StatusOr<std::vector<std::string>> wants = mirror->Wants(entries);
+  EXPECT_TRUE(wants.ok()) << wants.status();
+  absl::StatusOr<std::map<std::string, std::string>> contents = ReadContents(src, entries, *wants);
+  EXPECT_TRUE(contents.ok()) << contents.status();
+  for (const auto& [rel, data] : *contents) {
+    ++r.files_sent;
+    r.bytes_sent += data.size();
+  }
+  absl::Status st = mirror->Apply(entries, *contents);
+  EXPECT_TRUE(st.ok()) << st;
+  return r;
+}
+
+// The mirror's own scan checksum: equal to the source's when every name,
+// mode, owner, link and content matches.
+std::string ChecksumOf(const std::string& dir) {
+  absl::StatusOr<fsutil::Filter> filter = fsutil::Filter::Create({}, {});
+  fsutil::ContextIndex index;
+  absl::StatusOr<fsutil::ContextScan> scan = fsutil::ScanContext(dir, *filter, &index);
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  return scan.ok() ? scan->checksum : "";
+}
+
+TEST(ContextSyncTest, AnUnchangedTenThousandFileContextSendsNoContents) {
+  std::string src = Tmp("src"), dst = Tmp("mirror");
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  for (int d = 0; d < 100; ++d) {
+    std::string sub = absl::StrCat(src, "/d", d);
+    ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+    for (int f = 0; f < 100; ++f) Write(absl::StrCat(sub, "/f", f), absl::StrCat(d, "-", f, "\n"));
+  }
+  ASSERT_EQ(symlink("d1/f1", (src + "/link").c_str()), 0);
+  fsutil::ContextIndex index;
+  absl::StatusOr<Mirror> mirror = Mirror::Open(dst);
+  ASSERT_TRUE(mirror.ok());
+
+  Round first = Sync(src, &index, &*mirror);
+  EXPECT_EQ(first.files_sent, 10000u);
+  EXPECT_EQ(ChecksumOf(dst), first.checksum);
+
+  Round second = Sync(src, &index, &*mirror);
+  EXPECT_EQ(second.files_sent, 0u) << "an unchanged context sends no file contents";
+  EXPECT_EQ(second.bytes_sent, 0u);
+
+  // A daemon restart: the mirror comes back from its manifest.
+  absl::StatusOr<Mirror> reopened = Mirror::Open(dst);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->size(), 10101u);  // 100 dirs, 10,000 files and a link
+  Round third = Sync(src, &index, &*reopened);
+  EXPECT_EQ(third.files_sent, 0u);
+
+  // One file changed, one removed, a directory turned into a file.
+  Write(src + "/d5/f5", "changed\n");
+  ASSERT_EQ(unlink((src + "/d6/f6").c_str()), 0);
+  ASSERT_EQ(system(("rm -r " + src + "/d7 && echo now-a-file > " + src + "/d7").c_str()), 0);
+  Round fourth = Sync(src, &index, &*reopened);
+  EXPECT_EQ(fourth.files_sent, 2u);  // d5/f5 and the new d7
+  EXPECT_EQ(Read(dst + "/d5/f5"), "changed\n");
+  EXPECT_NE(access((dst + "/d6/f6").c_str(), F_OK), 0);
+  EXPECT_EQ(Read(dst + "/d7"), "now-a-file\n");
+  EXPECT_EQ(ChecksumOf(dst), fourth.checksum);
+}
+
+TEST(ContextSyncTest, UnsafeEntryListsAreRefused) {
+  std::string dst = Tmp("unsafe");
+  absl::StatusOr<Mirror> mirror = Mirror::Open(dst);
+  ASSERT_TRUE(mirror.ok());
+  auto file = [](const std::string& rel) {
+    WireEntry e;
+    e.rel = rel;
+    e.mode = S_IFREG | 0644;
+    e.digest_hex = Sha256Hex("x");
+    e.size = 1;
+    return e;
+  };
+  auto dir = [](const std::string& rel) {
+    WireEntry e;
+    e.rel = rel;
+    e.mode = S_IFDIR | 0755;
+    return e;
+  };
+  WireEntry link;
+  link.rel = "l";
+  link.mode = S_IFLNK | 0777;
+  link.link_target = "/etc";
+  struct Case {
+    std::vector<WireEntry> entries;
+    const char* want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{file("../x")}, "not a clean path"},
+           {{file("/etc/passwd")}, "not a relative path"},
+           {{dir("a"), file("a/../../x")}, "not a clean path"},
+           {{file("a/x")}, "its directory is not listed before it"},
+           {{link, file("l/passwd")}, "below something that is not a directory"},
+           {{file("x"), file("x")}, "listed twice"},
+           {{file("./x")}, "not a clean path"},
+       }) {
+    absl::Status st = mirror->Apply(c.entries, {{c.entries.back().rel, "x"}});
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.want;
+    EXPECT_TRUE(absl::StrContains(st.message(), c.want)) << st;
+  }
+  // Content that is not what the entry says, or sent for an unlisted path.
+  absl::Status st = mirror->Apply({file("x")}, {{"x", "not x"}});
+  EXPECT_TRUE(absl::StrContains(st.message(), "does not match its digest")) << st;
+  st = mirror->Apply({file("x")}, {{"x", "x"}, {"y", "x"}});
+  EXPECT_TRUE(absl::StrContains(st.message(), "not listed")) << st;
+  // A wanted file without content.
+  st = mirror->Apply({file("x")}, {});
+  EXPECT_TRUE(absl::StrContains(st.message(), "lacks its content")) << st;
+  // Nothing was written outside the mirror.
+  EXPECT_NE(access((dst + "/../x").c_str(), F_OK), 0);
+}
+
+TEST(ContextSyncTest, ACorruptManifestMeansStartingOver) {
+  std::string src = Tmp("src2"), dst = Tmp("mirror2");
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  Write(src + "/a", "a\n");
+  fsutil::ContextIndex index;
+  absl::StatusOr<Mirror> mirror = Mirror::Open(dst);
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ(Sync(src, &index, &*mirror).files_sent, 1u);
+  Write(dst + ".manifest", "garbage");
+  absl::StatusOr<Mirror> again = Mirror::Open(dst);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Sync(src, &index, &*again).files_sent, 1u);  // sent again, not trusted
+  EXPECT_EQ(Sync(src, &index, &*again).files_sent, 0u);
+}
+
+}  // namespace
+}  // namespace kiln::contextsync
