@@ -228,12 +228,10 @@ class Opts {
 
   std::optional<bool> Bool(const char* key) const {
     int t = Get(key);
+    bool b = lua_toboolean(L_, -1) != 0;
     lua_pop(L_, 1);
     if (t == LUA_TNIL) return std::nullopt;
     if (t != LUA_TBOOLEAN) Bad(key, "true or false", t);
-    Get(key);
-    bool b = lua_toboolean(L_, -1) != 0;
-    lua_pop(L_, 1);
     return b;
   }
 
@@ -345,12 +343,10 @@ std::optional<llb::Owner> OwnerOpt(const Opts& o) {
   return llb::Owner::Parse(*chown);
 }
 
-// The build context: the client's, or the "context" input.
+// The build context: the client's, or the one the build was given.
 llb::State Context(Program& p, const std::vector<std::string>& exclude,
                    const std::vector<std::string>& include) {
-  auto in = p.bridge.Inputs().find("context");
-  if (in != p.bridge.Inputs().end()) return llb::FromDefinition(in->second);
-  if (std::optional<llb::State> remote = frontend::RemoteContext(p.bridge)) return *remote;
+  if (std::optional<llb::State> given = frontend::GivenContext(p.bridge)) return *given;
   if (!p.context_excludes.has_value()) {
     absl::StatusOr<std::vector<std::string>> ex =
         frontend::ReadContextExcludes(p.bridge, p.options.filename);
@@ -1080,6 +1076,19 @@ int StateRm(lua_State* L) {
   return 1;
 }
 
+const luaL_Reg kStateMethods[] = {{"copy", Guard<StateCopy>},     {"dir", Guard<StateDir>},
+                                  {"env", Guard<StateEnv>},       {"mkdir", Guard<StateMkdir>},
+                                  {"mkfile", Guard<StateMkfile>}, {"rm", Guard<StateRm>},
+                                  {"run", Guard<StateRun>},       {"symlink", Guard<StateSymlink>},
+                                  {"user", Guard<StateUser>},     {nullptr, nullptr}};
+
+bool IsStateMethod(const std::string& name) {
+  for (const luaL_Reg* r = kStateMethods; r->name != nullptr; ++r) {
+    if (name == r->name) return true;
+  }
+  return false;
+}
+
 // --- exec methods ---------------------------------------------------------
 
 const LExec& ExecSelf(lua_State* L, const char* method) {
@@ -1120,9 +1129,7 @@ int Index(lua_State* L) {
   std::string msg = absl::StrCat("a ", kind, " has no method or field \"", name, "\"");
   std::string hint = Suggest(name, names);
   if (!hint.empty()) absl::StrAppend(&msg, " (did you mean \"", hint, "\"?)");
-  if (kind == "exec" &&
-      (name == "copy" || name == "run" || name == "env" || name == "dir" || name == "mkdir" ||
-       name == "mkfile" || name == "rm" || name == "user" || name == "symlink")) {
+  if (kind == "exec" && IsStateMethod(name)) {
     msg = absl::StrCat("an exec has no method \"", name,
                        "\": call :root() first to get its root filesystem as a State");
   }
@@ -1148,15 +1155,9 @@ void NewType(lua_State* L, const char* meta, const char* kind, const luaL_Reg* m
 void Install(lua_State* L, Program& p) {
   lua_pushlightuserdata(L, &p);
   lua_setfield(L, LUA_REGISTRYINDEX, kProgramKey);
-  const luaL_Reg state_methods[] = {
-      {"copy", Guard<StateCopy>},     {"dir", Guard<StateDir>},
-      {"env", Guard<StateEnv>},       {"mkdir", Guard<StateMkdir>},
-      {"mkfile", Guard<StateMkfile>}, {"rm", Guard<StateRm>},
-      {"run", Guard<StateRun>},       {"symlink", Guard<StateSymlink>},
-      {"user", Guard<StateUser>},     {nullptr, nullptr}};
   const luaL_Reg exec_methods[] = {
       {"mount", Guard<ExecMount>}, {"root", Guard<ExecRoot>}, {nullptr, nullptr}};
-  NewType(L, kStateMeta, "State", state_methods, Gc<LState>);
+  NewType(L, kStateMeta, "State", kStateMethods, Gc<LState>);
   NewType(L, kExecMeta, "exec", exec_methods, Gc<LExec>);
   NewType(L, kMountMeta, "mount", nullptr, Gc<LMount>);
   NewType(L, kResultMeta, "result", nullptr, Gc<LResult>);

@@ -79,9 +79,9 @@ absl::StatusOr<Program> Parse(std::string_view text, const std::string& filename
     if (c.verb == "env" && c.arg.find('=') == std::string::npos) {
       return Err(filename, n, "env takes NAME=VALUE");
     }
-    std::vector<std::string> words =
-        absl::StrSplit(c.arg, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (c.verb == "copy" && words.size() != 2) {
+    if (c.verb == "copy" &&
+        std::vector<std::string>(absl::StrSplit(c.arg, absl::ByAnyChar(" \t"), absl::SkipEmpty()))
+                .size() != 2) {
       return Err(filename, n, "copy takes SOURCE DEST");
     }
     p.commands.push_back(std::move(c));
@@ -187,8 +187,8 @@ absl::StatusOr<frontend::Result> Build(frontend::Bridge& bridge) {
   KILN_ASSIGN_OR_RETURN(Program program, Parse(text, filename));
   ConvertOptions co;
   co.filename = filename;
-  if (std::optional<llb::State> remote = frontend::RemoteContext(bridge)) {
-    co.context = *remote;
+  if (std::optional<llb::State> given = frontend::GivenContext(bridge)) {
+    co.context = *given;
   } else {
     llb::LocalOptions lo;
     lo.shared_key_hint = "context";

@@ -9,6 +9,9 @@
 
 namespace kiln::frontend {
 
+namespace {
+
+// The Engine API's uploaded context (see GivenContext).
 std::optional<llb::State> RemoteContext(const Bridge& bridge) {
   auto it = bridge.Options().find("context");
   if (it == bridge.Options().end()) return std::nullopt;
@@ -22,6 +25,14 @@ std::optional<llb::State> RemoteContext(const Bridge& bridge) {
   llb::OpOptions op;
   op.custom_name = "[internal] unpack build context";
   return llb::Scratch().File(llb::Copy(llb::Http(url, h), "/context", "/", unpack), op);
+}
+
+}  // namespace
+
+std::optional<llb::State> GivenContext(const Bridge& bridge) {
+  auto in = bridge.Inputs().find("context");
+  if (in != bridge.Inputs().end()) return llb::FromDefinition(in->second);
+  return RemoteContext(bridge);
 }
 
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,

@@ -30,11 +30,13 @@ namespace kiln::frontend {
 absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& local,
                                           const std::string& path);
 
-// The build context when it is not a client directory: dockerd's Engine
-// API uploads a tar and names it by an http URL in the "context" option
-// (BuildKit unpacks it); nullopt when the context is the client's local.
-// Definition files and the ignore file are then read from it too.
-std::optional<llb::State> RemoteContext(const Bridge& bridge);
+// The build context when it is not the client's "context" local, which
+// the caller then makes itself (with its ignore patterns): the "context"
+// input (Bridge::Inputs, as kiln.dockerfile passes it), else the tar that
+// dockerd's Engine API uploads and names by an http URL in the "context"
+// option (BuildKit unpacks it; ReadLocalFile reads definition files from it
+// too); nullopt otherwise.
+std::optional<llb::State> GivenContext(const Bridge& bridge);
 
 // The patterns of an ignore file (.dockerignore syntax), read as BuildKit
 // reads them: a UTF-8 BOM is dropped, lines whose first character is '#'

@@ -72,11 +72,8 @@ class DockerfileFrontend : public frontend::Frontend {
       if (absl::StartsWith(k, "build-arg:")) co.build_args[k.substr(10)] = v;
       if (absl::StartsWith(k, "context:")) co.named_contexts[k.substr(8)] = v;
     }
-    if (auto in = bridge.Inputs().find("context"); in != bridge.Inputs().end()) {
-      co.context_state = llb::FromDefinition(in->second);
-    } else if (std::optional<llb::State> remote = frontend::RemoteContext(bridge)) {
-      co.context_state = *remote;
-    } else {
+    co.context_state = frontend::GivenContext(bridge);
+    if (!co.context_state.has_value()) {
       KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
     }
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };

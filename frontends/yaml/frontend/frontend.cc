@@ -43,11 +43,8 @@ class YamlFrontend : public frontend::Frontend {
     std::string platform = opt("platform");
     if (!platform.empty()) KILN_RETURN_IF_ERROR(llb::CheckNativePlatform(platform, co.platform));
     KILN_ASSIGN_OR_RETURN(yamlspec::Spec spec, yamlspec::Read(*text, ro));
-    if (auto in = bridge.Inputs().find("context"); in != bridge.Inputs().end()) {
-      co.context_state = llb::FromDefinition(in->second);
-    } else if (std::optional<llb::State> remote = frontend::RemoteContext(bridge)) {
-      co.context_state = *remote;
-    } else {
+    co.context_state = frontend::GivenContext(bridge);
+    if (!co.context_state.has_value()) {
       KILN_ASSIGN_OR_RETURN(co.context_excludes, frontend::ReadContextExcludes(bridge, filename));
     }
     co.resolve_image = [&bridge](const std::string& ref) { return bridge.ResolveImageConfig(ref); };
