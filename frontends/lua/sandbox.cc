@@ -42,6 +42,12 @@ bool KeyLess(lua_State* L, int a, int b) {
   return c < 0 || (c == 0 && la < lb);
 }
 
+// The comparator table.sort gets for pairs' keys (all ranked, distinct).
+int KeyOrder(lua_State* L) {
+  lua_pushboolean(L, KeyLess(L, 1, 2));
+  return 1;
+}
+
 int SortedNext(lua_State* L) {
   // upvalues: 1 the table, 2 the sorted keys, 3 the position.
   lua_Integer i = lua_tointeger(L, lua_upvalueindex(3));
@@ -86,53 +92,11 @@ int SortedPairs(lua_State* L) {
     lua_pushvalue(L, -1);
     lua_rawseti(L, 2, ++n);
   }
-  // Insertion sort on the Lua stack would be quadratic; sort positions in
-  // C++ instead, comparing through a scratch copy of the keys.
-  if (n > 1) {
-    lua_checkstack(L, 4);
-    // Merge sort over indexes kept in a Lua table to avoid C++ objects here.
-    lua_newtable(L);  // 3: order, a permutation of 1..n
-    lua_newtable(L);  // 4: scratch
-    for (lua_Integer i = 1; i <= n; ++i) {
-      lua_pushinteger(L, i);
-      lua_rawseti(L, 3, i);
-    }
-    for (lua_Integer width = 1; width < n; width *= 2) {
-      for (lua_Integer lo = 1; lo <= n; lo += 2 * width) {
-        lua_Integer mid = lo + width - 1 < n ? lo + width - 1 : n;
-        lua_Integer hi = lo + 2 * width - 1 < n ? lo + 2 * width - 1 : n;
-        lua_Integer a = lo, b = mid + 1, out = lo;
-        while (a <= mid || b <= hi) {
-          bool take_b = false;
-          if (a > mid) {
-            take_b = true;
-          } else if (b <= hi) {
-            lua_rawgeti(L, 3, b);
-            lua_rawgeti(L, 2, lua_tointeger(L, -1));
-            lua_rawgeti(L, 3, a);
-            lua_rawgeti(L, 2, lua_tointeger(L, -1));
-            take_b = KeyLess(L, -3, -1);
-            lua_pop(L, 4);
-          }
-          lua_rawgeti(L, 3, take_b ? b++ : a++);
-          lua_rawseti(L, 4, out++);
-        }
-      }
-      for (lua_Integer i = 1; i <= n; ++i) {
-        lua_rawgeti(L, 4, i);
-        lua_rawseti(L, 3, i);
-      }
-    }
-    lua_pop(L, 1);    // scratch
-    lua_newtable(L);  // 4: the keys in order
-    for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, 3, i);
-      lua_rawgeti(L, 2, lua_tointeger(L, -1));
-      lua_rawseti(L, 4, i);
-      lua_pop(L, 1);
-    }
-    lua_replace(L, 2);
-    lua_settop(L, 2);
+  if (n > 1) {  // table.sort (upvalue 1, captured at install) with KeyOrder
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    lua_pushcfunction(L, KeyOrder);
+    lua_call(L, 2, 0);
   }
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
@@ -537,7 +501,11 @@ void Sandbox::Install() {
   SetField(L, g, "pcall", &Sandbox::Pcall);
   SetField(L, g, "xpcall", &Sandbox::Xpcall);
   SetField(L, g, "tostring", StableToString);
-  SetField(L, g, "pairs", SortedPairs);
+  lua_getfield(L, g, LUA_TABLIBNAME);
+  lua_getfield(L, -1, "sort");  // kept: a script replacing table.sort changes nothing here
+  lua_pushcclosure(L, SortedPairs, 1);
+  lua_setfield(L, g, "pairs");
+  lua_pop(L, 1);
   SetField(L, g, "require", &Sandbox::Require);
   WrapField(L, g, "setmetatable", &Sandbox::SetMetatable);
 
