@@ -7,26 +7,9 @@
 # dockerd runs"); .ci/setup installs Debian's docker.io.
 set -euo pipefail
 kiln=$(realpath "$1")
-if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
-  echo "SKIP: dockerd is not installed (Debian's docker.io)"; exit 0
-fi
-work=$(mktemp -d /tmp/kiln-dockerd.XXXXXX)  # short: socket paths are limited
-sock=$work/docker.sock
-cleanup() {
-  [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null || true
-  for _ in $(seq 30); do [ -f "$work/pid" ] || break; sleep 0.5; done
-  grep "$work" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-dockerd --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/pid" \
-  -H "unix://$sock" --iptables=false --ip-masq=false --bridge=none \
-  --storage-driver=vfs >"$work/dockerd.log" 2>&1 &
-docker=(docker -H "unix://$sock")
-for _ in $(seq 60); do "${docker[@]}" info >/dev/null 2>&1 && break; sleep 0.5; done
-if ! "${docker[@]}" info >/dev/null 2>&1; then
-  echo "SKIP: dockerd did not start here:"; tail -5 "$work/dockerd.log"; exit 0
-fi
+# shellcheck source=tests/private_dockerd.sh
+. tests/private_dockerd.sh
+start_private_dockerd dockerd
 
 root=$work/kiln
 sample=$work/hello
