@@ -130,19 +130,23 @@ absl::StatusOr<Mirror> Mirror::Open(const std::string& dir) {
   Mirror m(dir);
   std::ifstream in(m.ManifestPath());
   std::string line;
-  bool ok = static_cast<bool>(std::getline(in, line)) && line == "kiln-context-mirror 1";
+  bool ok = static_cast<bool>(std::getline(in, line)) && line == "kiln-context-mirror 2";
   while (ok && std::getline(in, line)) {
-    // mode digest link rel, tab-separated; rel last (it may hold anything but NUL and newline).
-    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 3));
-    if (f.size() != 4) {
+    // mode uid gid mtime digest link rel, tab-separated; rel last (it may
+    // hold anything but NUL and newline).
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 6));
+    if (f.size() != 7) {
       ok = false;
       break;
     }
     Known k;
     k.mode = static_cast<uint32_t>(std::strtoul(f[0].c_str(), nullptr, 8));
-    k.digest_hex = f[1];
-    k.link_target = f[2];
-    m.manifest_[f[3]] = k;
+    k.uid = static_cast<uint32_t>(std::strtoul(f[1].c_str(), nullptr, 10));
+    k.gid = static_cast<uint32_t>(std::strtoul(f[2].c_str(), nullptr, 10));
+    k.mtime_ns = std::strtoll(f[3].c_str(), nullptr, 10);
+    k.digest_hex = f[4];
+    k.link_target = f[5];
+    m.manifest_[f[6]] = k;
   }
   if (!ok) m.manifest_.clear();  // start over: everything is wanted
   return m;
@@ -152,7 +156,7 @@ absl::Status Mirror::SaveManifest() const {
   std::string tmp = ManifestPath() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "kiln-context-mirror 1\n";
+    out << "kiln-context-mirror 2\n";
     for (const auto& [rel, k] : manifest_) {
       if (rel.find('\n') != std::string::npos ||
           k.link_target.find_first_of("\t\n") != std::string::npos) {
@@ -160,7 +164,8 @@ absl::Status Mirror::SaveManifest() const {
       }
       char mode[16];
       snprintf(mode, sizeof mode, "%o", k.mode);
-      out << mode << '\t' << k.digest_hex << '\t' << k.link_target << '\t' << rel << '\n';
+      out << mode << '\t' << k.uid << '\t' << k.gid << '\t' << k.mtime_ns << '\t' << k.digest_hex
+          << '\t' << k.link_target << '\t' << rel << '\n';
     }
     if (!out) return absl::InternalError("cannot write " + tmp);
   }
@@ -168,6 +173,15 @@ absl::Status Mirror::SaveManifest() const {
     return fsutil::ErrnoToStatus(errno, "rename", tmp);
   }
   return absl::OkStatus();
+}
+
+bool Mirror::Same(const std::vector<WireEntry>& entries) const {
+  if (entries.size() != manifest_.size() || !Validate(entries).ok()) return false;
+  for (const WireEntry& e : entries) {
+    auto it = manifest_.find(e.rel);
+    if (it == manifest_.end() || !Equal(it->second, KnownOf(e))) return false;
+  }
+  return true;
 }
 
 absl::StatusOr<std::vector<std::string>> Mirror::Wants(
@@ -209,12 +223,24 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
       KILN_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + it->first));
     }
   }
-  // A manifest is rebuilt as things land; written at the end.
+  // A manifest is rebuilt as things land; written at the end. Directories
+  // whose listing changed get their times set again at the end.
   std::map<std::string, Known> landed;
+  std::set<std::string> touched;
+  for (auto it = manifest_.begin(); it != manifest_.end(); ++it) {
+    if (next.find(it->first) == next.end()) touched.insert(Parent(it->first));
+  }
   for (const WireEntry& e : entries) {
     std::string path = dir_ + "/" + e.rel;
     uint32_t t = Type(e.mode);
     auto old = manifest_.find(e.rel);
+    landed[e.rel] = KnownOf(e);
+    if (old != manifest_.end() && Equal(old->second, landed[e.rel]) &&
+        contents.find(e.rel) == contents.end()) {
+      continue;  // as it is
+    }
+    touched.insert(e.rel);
+    touched.insert(Parent(e.rel));
     bool same_type = old != manifest_.end() && Type(old->second.mode) == t;
     if (t == S_IFDIR) {
       struct stat st;
@@ -260,11 +286,11 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
       return fsutil::ErrnoToStatus(errno, "chmod", path);
     }
     if (geteuid() == 0) (void)::lchown(path.c_str(), e.uid, e.gid);
-    landed[e.rel] = Known{e.mode, e.digest_hex, e.link_target};
   }
   // Times last, children before parents, so writing a file does not move
   // its directory's mtime afterwards.
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (touched.count(it->rel) == 0) continue;
     struct timespec ts[2];
     ts[0].tv_sec = ts[1].tv_sec = it->mtime_ns / 1000000000;
     ts[0].tv_nsec = ts[1].tv_nsec = it->mtime_ns % 1000000000;

@@ -59,6 +59,10 @@ class Mirror {
   // empty mirror: everything is wanted again.
   static absl::StatusOr<Mirror> Open(const std::string& dir);
 
+  // True when the mirror already equals `entries` in every field: nothing
+  // to send or change.
+  bool Same(const std::vector<WireEntry>& entries) const;
+
   // The regular files whose content the mirror lacks to equal `entries`.
   // InvalidArgument naming the entry for an unsafe or malformed list.
   absl::StatusOr<std::vector<std::string>> Wants(const std::vector<WireEntry>& entries) const;
@@ -67,7 +71,9 @@ class Mirror {
   // InvalidArgument for an unsafe list, a content whose digest is not its
   // entry's, or a wanted file without content; the manifest is rewritten
   // only after every file is in place, so a failed Apply leaves a mirror
-  // whose next Wants asks again for what may be wrong.
+  // whose next Wants asks again for what may be wrong. Entries the mirror
+  // already has as they are stay untouched (their ctime too, so the
+  // daemon's scan index keeps their digests).
   absl::Status Apply(const std::vector<WireEntry>& entries,
                      const std::map<std::string, std::string>& contents);
 
@@ -77,9 +83,18 @@ class Mirror {
  private:
   struct Known {
     uint32_t mode = 0;
+    uint32_t uid = 0, gid = 0;
+    int64_t mtime_ns = 0;
     std::string digest_hex;
     std::string link_target;
   };
+  static Known KnownOf(const WireEntry& e) {
+    return Known{e.mode, e.uid, e.gid, e.mtime_ns, e.digest_hex, e.link_target};
+  }
+  static bool Equal(const Known& a, const Known& b) {
+    return a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.mtime_ns == b.mtime_ns &&
+           a.digest_hex == b.digest_hex && a.link_target == b.link_target;
+  }
   explicit Mirror(std::string dir) : dir_(std::move(dir)) {}
   std::string ManifestPath() const { return dir_ + ".manifest"; }
   absl::Status SaveManifest() const;

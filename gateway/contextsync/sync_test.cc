@@ -1,5 +1,6 @@
 #include "gateway/contextsync/sync.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,53 @@ std::string ChecksumOf(const std::string& dir) {
   absl::StatusOr<fsutil::ContextScan> scan = fsutil::ScanContext(dir, *filter, &index);
   EXPECT_TRUE(scan.ok()) << scan.status();
   return scan.ok() ? scan->checksum : "";
+}
+
+std::vector<WireEntry> EntriesOf(const std::string& dir) {
+  absl::StatusOr<fsutil::Filter> filter = fsutil::Filter::Create({}, {});
+  fsutil::ContextIndex index;
+  absl::StatusOr<fsutil::ContextScan> scan = fsutil::ScanContext(dir, *filter, &index);
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  return scan.ok() ? ToWire(*scan) : std::vector<WireEntry>{};
+}
+
+TEST(ContextSyncTest, SameAndUntouchedEntries) {
+  std::string src = Tmp("same-src"), dst = Tmp("same-mirror");
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((src + "/sub").c_str(), 0755), 0);
+  Write(src + "/sub/a", "a\n");
+  Write(src + "/b", "b\n");
+  fsutil::ContextIndex index;
+  absl::StatusOr<Mirror> mirror = Mirror::Open(dst);
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_FALSE(mirror->Same(EntriesOf(src)));
+  Sync(src, &index, &*mirror);
+  EXPECT_TRUE(mirror->Same(EntriesOf(src)));
+  struct stat before, after;
+  ASSERT_EQ(lstat((dst + "/sub/a").c_str(), &before), 0);
+
+  // Only b's mode changes: a keeps its inode and ctime (the daemon's scan
+  // index then keeps its digest), and b is not sent again.
+  ASSERT_EQ(chmod((src + "/b").c_str(), 0600), 0);
+  EXPECT_FALSE(mirror->Same(EntriesOf(src)));
+  sleep(1);
+  Round r = Sync(src, &index, &*mirror);
+  EXPECT_EQ(r.files_sent, 0u);
+  ASSERT_EQ(lstat((dst + "/sub/a").c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+  EXPECT_EQ(before.st_ctim.tv_sec, after.st_ctim.tv_sec);
+  EXPECT_EQ(before.st_ctim.tv_nsec, after.st_ctim.tv_nsec);
+  ASSERT_EQ(lstat((dst + "/b").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_TRUE(mirror->Same(EntriesOf(src)));
+  EXPECT_EQ(ChecksumOf(dst), r.checksum);
+  // A new mtime alone is a difference too (the local op keeps mtimes).
+  struct timespec ts[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, (src + "/b").c_str(), ts, 0), 0);
+  EXPECT_FALSE(mirror->Same(EntriesOf(src)));
+  Sync(src, &index, &*mirror);
+  ASSERT_EQ(lstat((dst + "/b").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtim.tv_sec, 1000);
 }
 
 TEST(ContextSyncTest, AnUnchangedTenThousandFileContextSendsNoContents) {

@@ -131,8 +131,12 @@ class TarWriter : public exporter_internal::TreeVisitor {
     archive_entry_set_perm(ae, e.st.st_mode & 07777);
     archive_entry_set_uid(ae, e.st.st_uid);
     archive_entry_set_gid(ae, e.st.st_gid);
-    archive_entry_set_mtime(ae, RoundToSecond(ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch)),
-                            0);
+    struct timespec mtime = ApplyEpoch(e.st.st_mtim, opts_.source_date_epoch);
+    if (opts_.exact_times) {
+      archive_entry_set_mtime(ae, mtime.tv_sec, mtime.tv_nsec);
+    } else {
+      archive_entry_set_mtime(ae, RoundToSecond(mtime), 0);
+    }
     archive_entry_set_size(ae, HasData(e) ? e.st.st_size : 0);
     if (S_ISLNK(e.st.st_mode)) archive_entry_copy_symlink(ae, e.symlink_target.c_str());
     if (!e.hardlink_to.empty()) archive_entry_copy_hardlink(ae, e.hardlink_to.c_str());
@@ -178,7 +182,9 @@ absl::Status WriteTar(const std::string& root, int fd, const TarOptions& opts,
   std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
   // pax_restricted: plain ustar headers unless a field needs a PAX record,
   // like Go's writer; xattrs only as SCHILY.xattr (no LIBARCHIVE.xattr).
-  if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
+  // exact_times: full pax, which records sub-second mtimes.
+  if ((opts.exact_times ? archive_write_set_format_pax(a.get())
+                        : archive_write_set_format_pax_restricted(a.get())) != ARCHIVE_OK ||
       archive_write_set_format_option(a.get(), "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
       archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK ||
       archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {

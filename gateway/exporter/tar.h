@@ -40,6 +40,10 @@ struct TarOptions {
   // character devices are written as OCI whiteouts (`.wh.NAME`) and its
   // opaque directories get a `.wh..wh..opq` entry.
   bool oci_whiteouts = false;
+  // Nanosecond mtimes in PAX records instead of Go's whole seconds: the
+  // tree exactly, as kilnd sends a local output to its client (which
+  // unpacks it with image::ApplyLayer and Whiteouts::kNone).
+  bool exact_times = false;
 };
 
 // Writes the tree under `root` as a tar to `dest_file`, or to standard

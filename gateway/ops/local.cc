@@ -29,29 +29,31 @@ absl::StatusOr<std::vector<std::string>> PatternAttr(const pb::SourceOp& src,
 
 class LocalRunner : public solver::OpRunner {
  public:
-  LocalRunner(std::string name, std::string dir, std::string index_path,
-              std::vector<std::string> include, std::vector<std::string> exclude,
-              std::vector<std::string> follow)
-      : name_(std::move(name)),
-        dir_(std::move(dir)),
-        index_path_(std::move(index_path)),
-        include_(std::move(include)),
-        exclude_(std::move(exclude)),
-        follow_(std::move(follow)) {}
+  LocalRunner(const solver::Session& session, std::string name, solver::LocalFilter filter,
+              std::string state_dir)
+      : session_(session),
+        name_(std::move(name)),
+        filter_(std::move(filter)),
+        state_dir_(std::move(state_dir)) {}
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext& ctx) override {
-    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter, fsutil::Filter::Create(include_, exclude_));
-    fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path_);
+    // Asked here, inside the step, not when the graph is loaded: kilnd
+    // transfers the client's files now, and logs it under this step.
+    KILN_ASSIGN_OR_RETURN(dir_, session_.LocalDir(name_, filter_, &ctx));
+    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter,
+                          fsutil::Filter::Create(filter_.include, filter_.exclude));
+    std::string index_path = absl::StrCat(state_dir_, "/", Sha256Hex(dir_ + "\n" + name_), ".idx");
+    fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path);
     KILN_ASSIGN_OR_RETURN(scan_, fsutil::ScanContext(dir_, filter, &index));
     // A failed save only costs rehashing next time; an unchanged index is
     // not rewritten (that would cost an fsync per build).
-    if (index.dirty()) index.Save(index_path_).IgnoreError();
+    if (index.dirty()) index.Save(index_path).IgnoreError();
     Sha256 h;
     h.UpdateField("local");
     h.UpdateField(name_);
-    h.UpdateField(JsonStringArray(include_));
-    h.UpdateField(JsonStringArray(exclude_));
-    h.UpdateField(JsonStringArray(follow_));
+    h.UpdateField(JsonStringArray(filter_.include));
+    h.UpdateField(JsonStringArray(filter_.exclude));
+    h.UpdateField(JsonStringArray(filter_.follow));
     h.UpdateField(scan_.checksum);
     return solver::CacheMap{h.Digest(), {}, true};
   }
@@ -65,8 +67,11 @@ class LocalRunner : public solver::OpRunner {
   }
 
  private:
-  std::string name_, dir_, index_path_;
-  std::vector<std::string> include_, exclude_, follow_;
+  const solver::Session& session_;
+  std::string name_;
+  solver::LocalFilter filter_;
+  std::string state_dir_;
+  std::string dir_;
   fsutil::ContextScan scan_;
 };
 
@@ -78,14 +83,11 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewLocalRunner(const solver::V
   const pb::SourceOp& src = v.op.source();
   std::string name = src.identifier().substr(sizeof(kPrefix) - 1);
   if (name.empty()) return absl::InvalidArgumentError("local source without a name");
-  KILN_ASSIGN_OR_RETURN(std::string dir, s.LocalDir(name));
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> include, PatternAttr(src, "local.includepattern"));
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> exclude,
-                        PatternAttr(src, "local.excludepatterns"));
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> follow, PatternAttr(src, "local.followpaths"));
-  std::string index_path = absl::StrCat(o.state_dir, "/", Sha256Hex(dir + "\n" + name), ".idx");
-  return std::make_unique<LocalRunner>(std::move(name), std::move(dir), std::move(index_path),
-                                       std::move(include), std::move(exclude), std::move(follow));
+  solver::LocalFilter f;
+  KILN_ASSIGN_OR_RETURN(f.include, PatternAttr(src, "local.includepattern"));
+  KILN_ASSIGN_OR_RETURN(f.exclude, PatternAttr(src, "local.excludepatterns"));
+  KILN_ASSIGN_OR_RETURN(f.follow, PatternAttr(src, "local.followpaths"));
+  return std::make_unique<LocalRunner>(s, std::move(name), std::move(f), o.state_dir);
 }
 
 }  // namespace kiln::ops_internal

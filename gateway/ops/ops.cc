@@ -9,7 +9,9 @@
 
 namespace kiln::ops {
 
-absl::StatusOr<std::string> LocalSession::LocalDir(const std::string& name) const {
+absl::StatusOr<std::string> LocalSession::LocalDir(const std::string& name,
+                                                   const solver::LocalFilter&,
+                                                   solver::OpContext*) const {
   auto it = dirs_.find(name);
   if (it != dirs_.end()) return it->second;
   std::string known;

@@ -41,7 +41,8 @@ class LocalSession : public solver::Session {
   explicit LocalSession(std::map<std::string, std::string> dirs,
                         std::map<std::string, std::string> secrets = {})
       : dirs_(std::move(dirs)), secrets_(std::move(secrets)) {}
-  absl::StatusOr<std::string> LocalDir(const std::string& name) const override;
+  absl::StatusOr<std::string> LocalDir(const std::string& name, const solver::LocalFilter& filter,
+                                       solver::OpContext*) const override;
   absl::StatusOr<std::string> Secret(const std::string& id) const override;
 
  private:

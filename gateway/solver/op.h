@@ -62,14 +62,23 @@ class OpRunner {
       OpContext& ctx, const std::vector<cache::Chain>& inputs) = 0;
 };
 
+// How a local source filters its directory (BuildKit's local.* attrs).
+struct LocalFilter {
+  std::vector<std::string> include, exclude, follow;
+};
+
 // Per-solve state that ops need: the client's local directories and secrets
 // (ssh agents later).
 class Session {
  public:
   virtual ~Session() = default;
-  // The client directory shared as `name` (BuildKit's local source name).
-  // NotFound naming it when the client did not share it.
-  virtual absl::StatusOr<std::string> LocalDir(const std::string& name) const = 0;
+  // A directory holding the client directory shared as `name` (BuildKit's
+  // local source name), at least the part `filter` selects: the directory
+  // itself in the embedded engine, a mirror kept current in kilnd, which
+  // logs the transfer to `ctx` (the local source's step). NotFound naming
+  // it when the client did not share it. Thread-safe.
+  virtual absl::StatusOr<std::string> LocalDir(const std::string& name, const LocalFilter& filter,
+                                               OpContext* ctx) const = 0;
   // The bytes of secret `id`. NotFound naming it when the client has none.
   // Callers never log, record or store the value on disk.
   virtual absl::StatusOr<std::string> Secret(const std::string& id) const = 0;

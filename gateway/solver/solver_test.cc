@@ -102,7 +102,8 @@ class FakeResolver : public OpResolver {
 
 class NoSession : public Session {
  public:
-  absl::StatusOr<std::string> LocalDir(const std::string& name) const override {
+  absl::StatusOr<std::string> LocalDir(const std::string& name, const LocalFilter&,
+                                       OpContext*) const override {
     return absl::NotFoundError(name);
   }
   absl::StatusOr<std::string> Secret(const std::string& id) const override {

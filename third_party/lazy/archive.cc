@@ -170,12 +170,6 @@ void archive_entry_set_hardlink(struct archive_entry *a0, const char *a1) {
   fn(a0, a1);
 }
 
-void archive_entry_set_mode(struct archive_entry *a0, __LA_MODE_T a1) {
-  static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(
-      Symbol("archive_entry_set_mode"));
-  fn(a0, a1);
-}
-
 void archive_entry_set_mtime(struct archive_entry *a0, time_t a1, long a2) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, time_t, long)>(
       Symbol("archive_entry_set_mtime"));
@@ -191,12 +185,6 @@ void archive_entry_set_pathname(struct archive_entry *a0, const char *a1) {
 void archive_entry_set_perm(struct archive_entry *a0, __LA_MODE_T a1) {
   static const auto fn = reinterpret_cast<void (*)(struct archive_entry *, __LA_MODE_T)>(
       Symbol("archive_entry_set_perm"));
-  fn(a0, a1);
-}
-
-void archive_entry_set_rdev(struct archive_entry *a0, dev_t a1) {
-  static const auto fn =
-      reinterpret_cast<void (*)(struct archive_entry *, dev_t)>(Symbol("archive_entry_set_rdev"));
   fn(a0, a1);
 }
 
@@ -490,6 +478,12 @@ int archive_write_set_format_option(struct archive *a0, const char *a1, const ch
       reinterpret_cast<int (*)(struct archive *, const char *, const char *, const char *)>(
           Symbol("archive_write_set_format_option"));
   return fn(a0, a1, a2, a3);
+}
+
+int archive_write_set_format_pax(struct archive *a0) {
+  static const auto fn =
+      reinterpret_cast<int (*)(struct archive *)>(Symbol("archive_write_set_format_pax"));
+  return fn(a0);
 }
 
 int archive_write_set_format_pax_restricted(struct archive *a0) {

@@ -71,6 +71,9 @@ struct ApplyOptions {
     // character device NAME, ".wh..wh..opq" sets trusted.overlay.opaque=y on
     // its directory.
     kOverlay,
+    // Not a layer but a tree (kilnd sending an output): ".wh." names are
+    // files like any other.
+    kNone,
   };
   Whiteouts whiteouts = Whiteouts::kOci;
   // Names the layer in error messages (e.g. its digest). ApplyLayerFile uses

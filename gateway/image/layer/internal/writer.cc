@@ -115,11 +115,12 @@ absl::Status Writer::Apply(const Entry& e, const ContentFn& content) {
   rel = fsutil::CleanPath("/" + rel);
   if (rel == "/") return absl::OkStatus();  // the root keeps dest's metadata, as in containerd
   KILN_ASSIGN_OR_RETURN(Target t, Resolve(e, rel));
-  if (rel.find("/.wh..wh.") < rel.size() - t.base.size() - 1) {
+  const bool literal = opt_.whiteouts == image::ApplyOptions::Whiteouts::kNone;
+  if (!literal && rel.find("/.wh..wh.") < rel.size() - t.base.size() - 1) {
     ++stats_->skipped_entries;  // inside AUFS bookkeeping (.wh..wh.plnk/...)
     return absl::OkStatus();
   }
-  if (HasPrefix(t.base, kWhiteoutPrefix)) return ApplyWhiteout(e, t);
+  if (!literal && HasPrefix(t.base, kWhiteoutPrefix)) return ApplyWhiteout(e, t);
   KILN_RETURN_IF_ERROR(EnsureParent(e, t));
   bool created = true;
   KILN_RETURN_IF_ERROR(Create(e, t, content, &created));
