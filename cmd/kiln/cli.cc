@@ -27,6 +27,7 @@
 #include "gateway/progress/printer.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/llb/platform.h"
 
 namespace kiln::cli {
 namespace {
@@ -40,13 +41,21 @@ Commands:
   du        show the disk usage of the build cache, per record
   prune     remove build cache
   image     manage images: import, ls, rm
-  debug     debugging aids: dockerfile-ast FILE, yaml-schema
+  debug     debugging aids: dockerfile-ast FILE, yaml-schema, workers
   help      show help for a command (kiln help build)
 
 Global flags:
   --root DIR          state directory (default $KILN_ROOT, else
                       ~/.local/share/kiln, or /var/lib/kiln for root)
   --snapshotter KIND  auto (default), overlay or native (copying fallback)
+  --addr ADDR         use the kilnd at ADDR (unix:///PATH or tcp://HOST:PORT)
+                      instead of the embedded engine (default $KILN_ADDR);
+                      build, du, prune, image import and debug workers go
+                      to the daemon, local directories and outputs stay here
+  --tlscacert FILE    with tcp://: the CA that signed kilnd's certificate
+  --tlscert FILE      with tcp://: this client's certificate
+  --tlskey FILE       with tcp://: this client's key
+  --tlsservername N   with tcp://: the name kilnd's certificate carries
   -h, --help          show this help
 )";
 
@@ -130,6 +139,7 @@ docker.io/library/busybox:latest). Builds use images with docker-image://.
 
 constexpr char kDebugUsage[] = R"(Usage: kiln debug dockerfile-ast FILE
        kiln debug yaml-schema
+       kiln debug workers
 
 dockerfile-ast prints the parsed syntax tree of a Dockerfile in the format
 of BuildKit's parser test results (one instruction per line, with flags and
@@ -137,19 +147,15 @@ heredocs).
 
 yaml-schema prints a JSON Schema (draft 7) of the yaml.v0 build language,
 for editors to validate specs with.
+
+workers lists the engine's workers (kilnd's with --addr): id, platforms,
+steps run at once, labels.
 )";
 
 int Fail(const absl::Status& st, int code = 1) {
   std::string msg(st.message());
   std::cerr << "kiln: " << (msg.empty() ? st.ToString() : msg) << "\n";
   return code;
-}
-
-std::string DefaultRoot() {
-  if (const char* r = std::getenv("KILN_ROOT"); r != nullptr && *r) return r;
-  if (geteuid() == 0) return "/var/lib/kiln";
-  const char* home = std::getenv("HOME");
-  return absl::StrCat(home ? home : "/tmp", "/.local/share/kiln");
 }
 
 absl::StatusOr<std::string> ReadAll(const std::string& path) {
@@ -301,7 +307,12 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
 struct Globals {
   std::string root;
   std::string snapshotter = "auto";
+  DaemonAddress daemon;  // addr empty: the embedded engine
+  bool remote() const { return !daemon.addr.empty(); }
 };
+
+// kilnd's client, in kiln-gateway; null in the lean kiln.
+const DaemonClient* g_daemon = nullptr;
 
 // The whole command line, for handing a build over to kiln-gateway.
 std::vector<std::string> g_args;
@@ -334,6 +345,9 @@ int HandOverToGateway(const absl::Status& why) {
   return Fail(absl::InternalError(absl::StrCat("cannot run ", twin, ": ", strerror(errno))));
 }
 
+// The lean kiln has no gRPC: commands for kilnd run in kiln-gateway.
+bool NeedsDaemonClient(const Globals& g) { return g.remote() && g_daemon == nullptr; }
+
 absl::StatusOr<std::unique_ptr<engine::Engine>> OpenEngine(const Globals& g, int parallelism,
                                                            const frontend::Registry& fes) {
   return engine::Engine::Open({g.root, g.snapshotter, parallelism}, &fes);
@@ -359,17 +373,31 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
   if (a->Has("help")) return std::cout << kBuildUsage, 0;
   auto req = MakeBuildRequest(*a);
   if (!req.ok()) return Fail(req.status(), 2);
+  if (NeedsDaemonClient(g)) {
+    return HandOverToGateway(absl::FailedPreconditionError("--addr needs kiln-gateway"));
+  }
   int parallelism = 0;
+  if (g.remote() && a->Has("max-parallelism")) {
+    return Fail(absl::InvalidArgumentError("--max-parallelism is the embedded engine's; kilnd "
+                                           "takes its own (kilnd --max-parallelism)"),
+                2);
+  }
   if (a->Has("max-parallelism") &&
       (!absl::SimpleAtoi(a->Get("max-parallelism"), &parallelism) || parallelism < 1)) {
     return Fail(absl::InvalidArgumentError("--max-parallelism wants a positive number"), 2);
   }
   auto printer = progress::NewPrinter(a->Get("progress", "auto"), stderr);
   if (!printer.ok()) return Fail(printer.status(), 2);
-  auto eng = OpenEngine(g, parallelism, fes);
-  if (!eng.ok()) return Fail(eng.status());
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
+  if (g.remote()) {
+    absl::Status st =
+        g_daemon->Build(g.daemon, *req, g.root + "/locals", printer->get(), &g_cancel);
+    (*printer)->Finish();
+    return st.ok() ? 0 : Fail(st);
+  }
+  auto eng = OpenEngine(g, parallelism, fes);
+  if (!eng.ok()) return Fail(eng.status());
   auto result = (*eng)->Build(*req, printer->get(), &g_cancel);
   (*printer)->Finish();
   if (!result.ok() && NeedsGateway(result.status(), fes)) {
@@ -384,9 +412,17 @@ int Du(const Globals& g, const std::vector<std::string>& args, const frontend::R
   auto a = ParseArgs(args, {{"help", "h", true}});
   if (!a.ok()) return Fail(a.status(), 2);
   if (a->Has("help")) return std::cout << kDuUsage, 0;
-  auto eng = OpenEngine(g, 1, fes);
-  if (!eng.ok()) return Fail(eng.status());
-  auto usage = (*eng)->cache()->index()->Usage();
+  if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
+  std::unique_ptr<engine::Engine> eng;
+  absl::StatusOr<std::vector<cache::RecordUsage>> usage;
+  if (g.remote()) {
+    usage = g_daemon->DiskUsage(g.daemon);
+  } else {
+    auto e = OpenEngine(g, 1, fes);
+    if (!e.ok()) return Fail(e.status());
+    eng = std::move(*e);
+    usage = eng->cache()->index()->Usage();
+  }
   if (!usage.ok()) return Fail(usage.status());
   int64_t now = absl::ToUnixSeconds(absl::Now());
   int64_t total = 0;
@@ -410,9 +446,15 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
     if (!size.ok()) return Fail(size.status(), 2);
     keep = *size;
   }
-  auto eng = OpenEngine(g, 1, fes);
-  if (!eng.ok()) return Fail(eng.status());
-  auto report = (*eng)->cache()->Prune(keep, absl::Seconds(30), a->Has("all"));
+  if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
+  absl::StatusOr<cache::PruneReport> report;
+  if (g.remote()) {
+    report = g_daemon->Prune(g.daemon, keep, a->Has("all"));
+  } else {
+    auto eng = OpenEngine(g, 1, fes);
+    if (!eng.ok()) return Fail(eng.status());
+    report = (*eng)->cache()->Prune(keep, absl::Seconds(30), a->Has("all"));
+  }
   if (!report.ok()) return Fail(report.status());
   absl::PrintF("Removed %d records and %d layers; freed %s\n", report->records_removed,
                report->layers_removed, FormatSize(report->bytes_freed));
@@ -432,6 +474,19 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   bool import = p[0] == "import" && p.size() == 3, ls = p[0] == "ls" && p.size() == 1,
        rm = p[0] == "rm" && p.size() == 2, exp = p[0] == "export" && p.size() == 3;
   if (!import && !ls && !rm && !exp) return std::cerr << kImageUsage, 2;
+  if (g.remote()) {
+    if (!import) {
+      return Fail(absl::UnimplementedError(
+          absl::StrCat("kiln image ", p[0],
+                       " acts on the embedded engine's store; through kilnd only "
+                       "image import is served so far")));
+    }
+    if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
+    auto img = g_daemon->ImportImage(g.daemon, AbsPath(p[1]), p[2], a->Has("rootfs"));
+    if (!img.ok()) return Fail(img.status());
+    absl::PrintF("%s %s\n", img->ref, img->digest);
+    return 0;
+  }
   auto eng = OpenEngine(g, 1, fes);
   if (!eng.ok()) return Fail(eng.status());
   image::DiskStore* store = (*eng)->images();
@@ -457,10 +512,27 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   return 0;
 }
 
-int Debug(const std::vector<std::string>& args) {
+int Workers(const Globals& g, const frontend::Registry& fes) {
+  if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
+  if (g.remote()) {
+    auto lines = g_daemon->Workers(g.daemon);
+    if (!lines.ok()) return Fail(lines.status());
+    for (const std::string& l : *lines) std::cout << l << "\n";
+    return 0;
+  }
+  auto eng = OpenEngine(g, 0, fes);
+  if (!eng.ok()) return Fail(eng.status());
+  const llb::Platform host = llb::Platform::Host();
+  absl::PrintF("kiln %s parallelism=%d org.kiln.executor=runc,org.kiln.snapshotter=%s\n",
+               host.ToString(), (*eng)->max_parallelism(), (*eng)->cache()->snapshotter()->name());
+  return 0;
+}
+
+int Debug(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
   auto a = ParseArgs(args, {{"help", "h", true}});
   if (!a.ok()) return Fail(a.status(), 2);
   if (a->Has("help")) return std::cout << kDebugUsage, 0;
+  if (a->positional.size() == 1 && a->positional[0] == "workers") return Workers(g, fes);
   if (a->positional.size() == 1 && a->positional[0] == "yaml-schema") {
     std::cout << yamlspec::JsonSchema();
     return 0;
@@ -481,10 +553,13 @@ int Debug(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int Main(const std::vector<std::string>& args, const frontend::Registry& frontends) {
+int Main(const std::vector<std::string>& args, const frontend::Registry& frontends,
+         const DaemonClient* daemon) {
   g_args = args;
+  g_daemon = daemon;
   Globals g;
-  g.root = DefaultRoot();
+  g.root = engine::DefaultRoot();
+  if (const char* addr = std::getenv("KILN_ADDR"); addr != nullptr) g.daemon.addr = addr;
   size_t i = 0;
   for (; i < args.size() && !args[i].empty() && args[i][0] == '-'; ++i) {
     const std::string& a = args[i];
@@ -498,6 +573,16 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
       g.root = AbsPath(*v);
     } else if (auto v = value("--snapshotter")) {
       g.snapshotter = *v;
+    } else if (auto v = value("--addr")) {
+      g.daemon.addr = *v;
+    } else if (auto v = value("--tlscacert")) {
+      g.daemon.ca_cert = AbsPath(*v);
+    } else if (auto v = value("--tlscert")) {
+      g.daemon.cert = AbsPath(*v);
+    } else if (auto v = value("--tlskey")) {
+      g.daemon.key = AbsPath(*v);
+    } else if (auto v = value("--tlsservername")) {
+      g.daemon.server_name = *v;
     } else {
       return Fail(
           absl::InvalidArgumentError(absl::StrCat("unknown flag ", a, " (see kiln --help)")), 2);
@@ -509,7 +594,7 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
   if (cmd == "build") return Build(g, rest, frontends);
   if (cmd == "du") return Du(g, rest, frontends);
   if (cmd == "prune") return Prune(g, rest, frontends);
-  if (cmd == "debug") return Debug(rest);
+  if (cmd == "debug") return Debug(g, rest, frontends);
   if (cmd == "image") return Image(g, rest, frontends);
   if (cmd == "help") {
     std::string topic = rest.empty() ? "" : rest[0];

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -54,6 +55,13 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec) {
   if (!st.ok())
     return absl::InvalidArgumentError(absl::StrCat("--output ", spec, ": ", st.message()));
   return out;
+}
+
+std::string DefaultRoot() {
+  if (const char* r = std::getenv("KILN_ROOT"); r != nullptr && *r) return r;
+  if (geteuid() == 0) return "/var/lib/kiln";
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home ? home : "/tmp", "/.local/share/kiln");
 }
 
 absl::Status ValidateOutputSpec(const OutputSpec& out) {
@@ -415,7 +423,8 @@ absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress:
                                           const std::atomic<bool>* cancel) {
   // Checked before anything runs: a bad output costs nothing.
   for (const OutputSpec& o : request.outputs) KILN_RETURN_IF_ERROR(ValidateOutputSpec(o));
-  ops::LocalSession session(request.locals, request.secrets);
+  ops::LocalSession local_session(request.locals, request.secrets);
+  const solver::Session& session = request.session ? *request.session : local_session;
   pb::Definition def = request.definition;
   std::string image_config;
   if (!request.frontend.empty()) {
@@ -454,6 +463,7 @@ absl::Status Engine::Export(const cache::Chain& chain, const BuildRequest& reque
     } else if (o.type == "tar") {
       exporter::TarOptions opts;
       opts.source_date_epoch = epoch;
+      opts.exact_times = o.exact_times;
       KILN_RETURN_IF_ERROR(exporter::ExportTar(view->path(), o.attrs.at("dest"), opts));
     } else {
       image::BuildImageOptions image_options;

@@ -34,12 +34,19 @@ namespace kiln::engine {
 struct OutputSpec {
   std::string type;
   std::map<std::string, std::string> attrs;
+  // type=tar: nanosecond mtimes (exporter::TarOptions::exact_times); how
+  // kilnd carries a local output to its client.
+  bool exact_times = false;
 };
 
 // InvalidArgument naming the spec and what is wrong with it.
 absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec);
 // OK when `spec` names a known type with the options it needs.
 absl::Status ValidateOutputSpec(const OutputSpec& spec);
+
+// The state directory when none is given: $KILN_ROOT, else /var/lib/kiln
+// for root, else ~/.local/share/kiln. kiln and kilnd share it.
+std::string DefaultRoot();
 
 struct EngineOptions {
   std::string root;
@@ -57,6 +64,10 @@ struct BuildRequest {
   std::vector<OutputSpec> outputs;
   // Secret values by id, for secret mounts and env. Never logged or stored.
   std::map<std::string, std::string> secrets;
+  // When set, the build's local directories and secrets come from it
+  // instead of `locals` and `secrets` (kilnd: mirrors of a remote client's
+  // directories). Not owned.
+  const solver::Session* session = nullptr;
   bool no_cache = false;
   // Clamp exported timestamps (SOURCE_DATE_EPOCH), if set.
   std::optional<int64_t> source_date_epoch;
