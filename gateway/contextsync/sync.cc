@@ -102,6 +102,17 @@ absl::Status Validate(const std::vector<WireEntry>& entries) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadContent(const std::string& dir, const WireEntry& e) {
+  std::ifstream in(dir + "/" + e.rel, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string data = ss.str();
+  if (!in || static_cast<int64_t>(data.size()) != e.size) {
+    return absl::AbortedError("context changed during transfer: " + e.rel);
+  }
+  return data;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> ReadContents(
     const std::string& dir, const std::vector<WireEntry>& entries,
     const std::vector<std::string>& rels) {
@@ -111,14 +122,7 @@ absl::StatusOr<std::map<std::string, std::string>> ReadContents(
   for (const std::string& rel : rels) {
     auto it = by_rel.find(rel);
     if (it == by_rel.end()) return Bad(rel, "was not in the scan");
-    std::ifstream in(dir + "/" + rel, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string data = ss.str();
-    if (!in || static_cast<int64_t>(data.size()) != it->second->size) {
-      return absl::AbortedError("context changed during transfer: " + rel);
-    }
-    out[rel] = std::move(data);
+    KILN_ASSIGN_OR_RETURN(out[rel], ReadContent(dir, *it->second));
   }
   return out;
 }

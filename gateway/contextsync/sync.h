@@ -45,6 +45,10 @@ struct WireEntry {
 // The entries of a scan, in its (walk) order.
 std::vector<WireEntry> ToWire(const fsutil::ContextScan& scan);
 
+// The bytes of the regular file `e` under `dir`, checked against its
+// scanned size; Aborted naming it when it changed or vanished.
+absl::StatusOr<std::string> ReadContent(const std::string& dir, const WireEntry& e);
+
 // The bytes of `rels` under `dir` (the client's side of Wants), each checked
 // against its scanned size. Errors: a file that changed or vanished is
 // Aborted naming it.

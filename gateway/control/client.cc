@@ -193,21 +193,48 @@ class Contexts {
       d->set_error("no listing was sent for this request");
       return stream_->Write(m);
     }
+    std::map<std::string, const contextsync::WireEntry*> by_path;
+    for (const contextsync::WireEntry& e : p->second.entries) by_path[e.rel] = &e;
+    // Small files travel whole, many per message; big ones in chunks.
+    cpb::SolveClientMessage batch;
+    size_t batch_bytes = 0;
+    auto flush = [&]() {
+      if (batch.batch().parts_size() == 0) return true;
+      bool ok = stream_->Write(batch);
+      batch.Clear();
+      batch_bytes = 0;
+      return ok;
+    };
     for (const std::string& path : w.paths()) {
-      absl::StatusOr<std::map<std::string, std::string>> contents =
-          contextsync::ReadContents(p->second.dir, p->second.entries, {path});
+      auto e = by_path.find(path);
+      absl::StatusOr<std::string> content =
+          e == by_path.end()
+              ? absl::InvalidArgumentError("\"" + path + "\" was not in the listing sent")
+              : contextsync::ReadContent(p->second.dir, *e->second);
       d->set_path(path);
-      if (!contents.ok()) {
-        d->set_error(std::string(contents.status().message()));
-        return stream_->Write(m);
+      if (!content.ok()) {
+        d->set_error(std::string(content.status().message()));
+        return flush() && stream_->Write(m);
       }
-      const std::string& data = (*contents)[path];
+      const std::string& data = *content;
+      if (data.size() < kChunkBytes / 4) {
+        if (batch_bytes + data.size() > kChunkBytes && !flush()) return false;
+        cpb::ContextData* part = batch.mutable_batch()->add_parts();
+        part->set_id(w.id());
+        part->set_path(path);
+        part->set_data(data);
+        part->set_last(true);
+        batch_bytes += data.size() + path.size() + 16;
+        continue;
+      }
+      if (!flush()) return false;
       for (size_t off = 0; off < data.size() || off == 0; off += kChunkBytes) {
         d->set_data(data.substr(off, kChunkBytes));
         d->set_last(off + kChunkBytes >= data.size());
         if (!stream_->Write(m)) return false;
       }
     }
+    if (!flush()) return false;
     pending_.erase(p);
     return true;
   }

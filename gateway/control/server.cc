@@ -73,7 +73,10 @@ class ControlServer::Conn {
   void ReadLoop() {
     cpb::SolveClientMessage m;
     while (stream_->Read(&m)) {
-      uint64_t id = m.has_entries() ? m.entries().id() : m.has_data() ? m.data().id() : 0;
+      uint64_t id = m.has_entries()                               ? m.entries().id()
+                    : m.has_data()                                ? m.data().id()
+                    : m.has_batch() && m.batch().parts_size() > 0 ? m.batch().parts(0).id()
+                                                                  : 0;
       absl::MutexLock lock(&mu_);
       if (id == 0 || waiting_.count(id) == 0) continue;  // nothing asked for it: dropped
       inbox_[id].push_back(std::move(m));
@@ -298,20 +301,31 @@ class ControlServer::RemoteSession : public solver::Session {
     for (const std::string& w : wants) m.mutable_wants()->add_paths(w);
     if (!conn_->Write(m)) return absl::CancelledError("the client went away");
     std::map<std::string, std::string> contents;
+    std::deque<cpb::ContextData> parts;  // received, not yet used
     for (const std::string& want : wants) {
       std::string& data = contents[want];
       for (bool last = false; !last;) {
-        KILN_ASSIGN_OR_RETURN(cpb::SolveClientMessage c, conn_->Next(id));
-        if (!c.has_data()) return Protocol("contents of local directory " + name);
-        if (!c.data().error().empty()) {
-          return absl::AbortedError(
-              absl::StrCat("local directory \"", name, "\": ", c.data().error()));
+        if (parts.empty()) {
+          KILN_ASSIGN_OR_RETURN(cpb::SolveClientMessage c, conn_->Next(id));
+          if (c.has_data()) {
+            parts.push_back(std::move(*c.mutable_data()));
+          } else if (c.has_batch()) {
+            for (cpb::ContextData& p : *c.mutable_batch()->mutable_parts()) {
+              parts.push_back(std::move(p));
+            }
+          }
+          if (parts.empty()) return Protocol("contents of local directory " + name);
         }
-        if (c.data().path() != want) {
+        cpb::ContextData part = std::move(parts.front());
+        parts.pop_front();
+        if (!part.error().empty()) {
+          return absl::AbortedError(absl::StrCat("local directory \"", name, "\": ", part.error()));
+        }
+        if (part.id() != id || part.path() != want) {
           return Protocol(absl::StrCat("the content of ", want, " in ", name));
         }
-        data += c.data().data();
-        last = c.data().last();
+        data += part.data();
+        last = part.last();
       }
       bytes_sent_ += data.size();
     }
