@@ -405,6 +405,20 @@ TEST_F(KilndTest, AnUnchangedContextIsNotSentAgain) {
   EXPECT_TRUE(absl::StrContains(one.err, "transferred 1 changed files (8 bytes)")) << one.err;
 }
 
+// A file bigger than the daemon reads ahead (8 MiB) travels in parts, and
+// comes back whole.
+TEST_F(KilndTest, ABigFileTravelsInParts) {
+  std::string ctx = TempDir("ctx"), out = TempDir("out");
+  std::string big(20 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  WriteFile(ctx + "/big.bin", big);
+  WriteFile(ctx + "/Dockerfile", "FROM scratch\nCOPY big.bin /\n");
+  KilnRun r = Remote({"build", "--progress", "rawjson", "-o", out + "/o", ctx});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "transferred 2 changed files (20971")) << r.err;
+  EXPECT_TRUE(ReadFile(out + "/o/big.bin") == big);
+}
+
 // samples/dsl through `# syntax=`, with the frontend image in kilnd's store.
 TEST_F(KilndTest, TheDslSampleThroughTheDaemon) {
   KilnRun r =

@@ -127,6 +127,71 @@ absl::StatusOr<std::map<std::string, std::string>> ReadContents(
   return out;
 }
 
+struct Mirror::Incoming {
+  std::string dir;
+  int fd = -1;
+  std::string rel;  // the file being written
+  std::unique_ptr<Sha256> hash;
+  int files = 0;
+  struct Staged {
+    std::string path;
+    std::string digest_hex;
+  };
+  std::map<std::string, Staged> done;
+};
+
+void Mirror::IncomingDeleter::operator()(Incoming* in) const {
+  if (in->fd >= 0) ::close(in->fd);
+  (void)RemoveAll(in->dir);
+  delete in;
+}
+
+absl::Status Mirror::Receive(const std::string& rel, std::string_view chunk, bool last) {
+  if (incoming_ == nullptr) {
+    incoming_.reset(new Incoming);
+    incoming_->dir = dir_ + ".incoming";
+    KILN_RETURN_IF_ERROR(RemoveAll(incoming_->dir));
+    if (::mkdir(incoming_->dir.c_str(), 0700) != 0) {
+      return fsutil::ErrnoToStatus(errno, "mkdir", incoming_->dir);
+    }
+  }
+  Incoming& in = *incoming_;
+  if (in.fd < 0) {
+    if (in.done.count(rel)) return Bad(rel, "its content was sent twice");
+    std::string path = absl::StrCat(in.dir, "/", in.files++);
+    in.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (in.fd < 0) return fsutil::ErrnoToStatus(errno, "open", path);
+    in.rel = rel;
+    in.hash = std::make_unique<Sha256>();
+    in.done[rel] = Incoming::Staged{path, ""};
+  } else if (rel != in.rel) {
+    return Bad(rel, absl::StrCat("content sent before the end of \"", in.rel, "\""));
+  }
+  for (size_t off = 0; off < chunk.size();) {
+    ssize_t w = ::write(in.fd, chunk.data() + off, chunk.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return fsutil::ErrnoToStatus(errno, "write", in.done[rel].path);
+    off += w;
+  }
+  in.hash->Update(chunk);
+  if (last) {
+    if (::close(in.fd) != 0) {
+      in.fd = -1;
+      return fsutil::ErrnoToStatus(errno, "close", in.done[rel].path);
+    }
+    in.fd = -1;
+    in.done[rel].digest_hex = in.hash->HexDigest();
+    in.hash.reset();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
+                           const std::map<std::string, std::string>& contents) {
+  for (const auto& [rel, data] : contents) KILN_RETURN_IF_ERROR(Receive(rel, data, true));
+  return Apply(entries);
+}
+
 absl::StatusOr<Mirror> Mirror::Open(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return fsutil::ErrnoToStatus(errno, "mkdir", dir);
@@ -203,17 +268,23 @@ absl::StatusOr<std::vector<std::string>> Mirror::Wants(
   return out;
 }
 
-absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
-                           const std::map<std::string, std::string>& contents) {
+absl::Status Mirror::Apply(const std::vector<WireEntry>& entries) {
+  // Whatever happens, what was received is used now or dropped.
+  std::unique_ptr<Incoming, IncomingDeleter> incoming = std::move(incoming_);
+  std::map<std::string, Incoming::Staged> staged;
+  if (incoming != nullptr) {
+    if (incoming->fd >= 0) return Bad(incoming->rel, "its content was cut short");
+    staged = incoming->done;
+  }
   KILN_RETURN_IF_ERROR(Validate(entries));
   std::map<std::string, const WireEntry*> next;
   for (const WireEntry& e : entries) next[e.rel] = &e;
-  for (const auto& [rel, data] : contents) {
+  for (const auto& [rel, file] : staged) {
     auto e = next.find(rel);
     if (e == next.end() || Type(e->second->mode) != S_IFREG) {
       return Bad(rel, "content sent for a path not listed as a file");
     }
-    if (Sha256Hex(data) != e->second->digest_hex) {
+    if (file.digest_hex != e->second->digest_hex) {
       return Bad(rel, "its content does not match its digest");
     }
   }
@@ -240,7 +311,7 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
     auto old = manifest_.find(e.rel);
     landed[e.rel] = KnownOf(e);
     if (old != manifest_.end() && Equal(old->second, landed[e.rel]) &&
-        contents.find(e.rel) == contents.end()) {
+        staged.find(e.rel) == staged.end()) {
       continue;  // as it is
     }
     touched.insert(e.rel);
@@ -262,25 +333,13 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries,
         }
       }
     } else {
-      auto c = contents.find(e.rel);
-      if (c != contents.end()) {
-        std::string tmp = path + ".kiln-tmp";
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) return fsutil::ErrnoToStatus(errno, "open", tmp);
-        const std::string& data = c->second;
-        for (size_t off = 0; off < data.size();) {
-          ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-          if (w < 0 && errno == EINTR) continue;
-          if (w <= 0) {
-            int err = errno;
-            ::close(fd);
-            return fsutil::ErrnoToStatus(err, "write", tmp);
-          }
-          off += w;
-        }
-        ::close(fd);
-        if (::rename(tmp.c_str(), path.c_str()) != 0) {
-          return fsutil::ErrnoToStatus(errno, "rename", tmp);
+      auto c = staged.find(e.rel);
+      if (c != staged.end()) {
+        // A sibling of the mirror: the rename is atomic, and replaces what
+        // is there without following it.
+        // (A path of another type was removed above.)
+        if (::rename(c->second.path.c_str(), path.c_str()) != 0) {
+          return fsutil::ErrnoToStatus(errno, "rename", path);
         }
       } else if (!same_type || old->second.digest_hex != e.digest_hex) {
         return Bad(e.rel, "the mirror lacks its content and none was sent");

@@ -23,7 +23,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -71,13 +73,23 @@ class Mirror {
   // InvalidArgument naming the entry for an unsafe or malformed list.
   absl::StatusOr<std::vector<std::string>> Wants(const std::vector<WireEntry>& entries) const;
 
-  // Makes the mirror equal `entries`, with `contents` for the wanted files.
-  // InvalidArgument for an unsafe list, a content whose digest is not its
-  // entry's, or a wanted file without content; the manifest is rewritten
-  // only after every file is in place, so a failed Apply leaves a mirror
-  // whose next Wants asks again for what may be wrong. Entries the mirror
-  // already has as they are stay untouched (their ctime too, so the
-  // daemon's scan index keeps their digests).
+  // Takes a part of a wanted file's content as it arrives, without holding
+  // it in memory: the parts of one file, in order, `last` on its final one;
+  // files one after another. The bytes go to a staging file in
+  // `dir`.incoming, hashed on the way. InvalidArgument when a file's parts
+  // are interleaved with another's; Internal for a write failure.
+  absl::Status Receive(const std::string& rel, std::string_view chunk, bool last);
+
+  // Makes the mirror equal `entries`, with the files received since the
+  // last Apply for the wanted ones. InvalidArgument for an unsafe list, a
+  // content whose digest is not its entry's, or a wanted file without
+  // content; the manifest is rewritten only after every file is in place,
+  // so a failed Apply leaves a mirror whose next Wants asks again for what
+  // may be wrong. Entries the mirror already has as they are stay untouched
+  // (their ctime too, so the daemon's scan index keeps their digests).
+  // Received files not used are dropped.
+  absl::Status Apply(const std::vector<WireEntry>& entries);
+  // Receive of each of `contents` (whole files), then Apply.
   absl::Status Apply(const std::vector<WireEntry>& entries,
                      const std::map<std::string, std::string>& contents);
 
@@ -103,8 +115,15 @@ class Mirror {
   std::string ManifestPath() const { return dir_ + ".manifest"; }
   absl::Status SaveManifest() const;
 
+  // Files being received: staged under `dir_`.incoming until Apply.
+  struct Incoming;
+  struct IncomingDeleter {
+    void operator()(Incoming* in) const;
+  };
+
   std::string dir_;
   std::map<std::string, Known> manifest_;
+  std::unique_ptr<Incoming, IncomingDeleter> incoming_;
 };
 
 // The checks Wants and Apply make of an entry list.

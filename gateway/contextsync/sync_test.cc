@@ -118,6 +118,41 @@ TEST(ContextSyncTest, SameAndUntouchedEntries) {
   EXPECT_EQ(after.st_mtim.tv_sec, 1000);
 }
 
+TEST(ContextSyncTest, ContentsArriveInPartsWithoutBeingHeld) {
+  std::string src = Tmp("parts-src"), dst = Tmp("parts-mirror");
+  ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
+  Write(src + "/big", big);
+  Write(src + "/small", "s\n");
+  std::vector<WireEntry> entries = EntriesOf(src);
+  absl::StatusOr<Mirror> mirror = Mirror::Open(dst);
+  ASSERT_TRUE(mirror.ok());
+  // Interleaved parts of two files are refused, and nothing is kept.
+  ASSERT_TRUE(mirror->Receive("big", big.substr(0, 10), false).ok());
+  absl::Status st = mirror->Receive("small", "s\n", true);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(st.message(), "before the end of \"big\"")) << st;
+  st = mirror->Apply(entries);
+  EXPECT_TRUE(absl::StrContains(st.message(), "cut short")) << st;
+  EXPECT_NE(access((dst + ".incoming").c_str(), F_OK), 0) << "staging removed";
+  // In 1 MiB parts, as kilnd receives them.
+  for (size_t off = 0; off < big.size(); off += 1 << 20) {
+    ASSERT_TRUE(
+        mirror->Receive("big", big.substr(off, 1 << 20), off + (1 << 20) >= big.size()).ok());
+  }
+  ASSERT_TRUE(mirror->Receive("small", "s\n", true).ok());
+  ASSERT_TRUE(mirror->Apply(entries).ok());
+  EXPECT_EQ(Read(dst + "/big"), big);
+  EXPECT_EQ(ChecksumOf(dst), ChecksumOf(src));
+  EXPECT_NE(access((dst + ".incoming").c_str(), F_OK), 0);
+  // A part of a file that is then listed otherwise: refused at Apply.
+  ASSERT_TRUE(mirror->Receive("small", "forged\n", true).ok());
+  st = mirror->Apply(entries);
+  EXPECT_TRUE(absl::StrContains(st.message(), "does not match its digest")) << st;
+  EXPECT_EQ(Read(dst + "/small"), "s\n");
+}
+
 TEST(ContextSyncTest, AnUnchangedTenThousandFileContextSendsNoContents) {
   std::string src = Tmp("src"), dst = Tmp("mirror");
   ASSERT_EQ(mkdir(src.c_str(), 0755), 0);

@@ -207,32 +207,32 @@ class Contexts {
     };
     for (const std::string& path : w.paths()) {
       auto e = by_path.find(path);
-      absl::StatusOr<std::string> content =
-          e == by_path.end()
-              ? absl::InvalidArgumentError("\"" + path + "\" was not in the listing sent")
-              : contextsync::ReadContent(p->second.dir, *e->second);
       d->set_path(path);
+      if (e == by_path.end()) {
+        d->set_error("\"" + path + "\" was not in the listing sent");
+        return flush() && stream_->Write(m);
+      }
+      if (e->second->size >= static_cast<int64_t>(kChunkBytes / 4)) {
+        // Big files straight from the disk, a chunk at a time.
+        if (!flush()) return false;
+        absl::Status st = SendFile(p->second.dir, *e->second, &m);
+        if (st.ok()) continue;
+        if (absl::IsCancelled(st)) return false;
+        d->set_error(std::string(st.message()));
+        return stream_->Write(m);
+      }
+      absl::StatusOr<std::string> content = contextsync::ReadContent(p->second.dir, *e->second);
       if (!content.ok()) {
         d->set_error(std::string(content.status().message()));
         return flush() && stream_->Write(m);
       }
-      const std::string& data = *content;
-      if (data.size() < kChunkBytes / 4) {
-        if (batch_bytes + data.size() > kChunkBytes && !flush()) return false;
-        cpb::ContextData* part = batch.mutable_batch()->add_parts();
-        part->set_id(w.id());
-        part->set_path(path);
-        part->set_data(data);
-        part->set_last(true);
-        batch_bytes += data.size() + path.size() + 16;
-        continue;
-      }
-      if (!flush()) return false;
-      for (size_t off = 0; off < data.size() || off == 0; off += kChunkBytes) {
-        d->set_data(data.substr(off, kChunkBytes));
-        d->set_last(off + kChunkBytes >= data.size());
-        if (!stream_->Write(m)) return false;
-      }
+      if (batch_bytes + content->size() > kChunkBytes && !flush()) return false;
+      cpb::ContextData* part = batch.mutable_batch()->add_parts();
+      part->set_id(w.id());
+      part->set_path(path);
+      part->set_data(std::move(*content));
+      part->set_last(true);
+      batch_bytes += part->data().size() + path.size() + 16;
     }
     if (!flush()) return false;
     pending_.erase(p);
@@ -244,6 +244,29 @@ class Contexts {
     std::string dir;
     std::vector<contextsync::WireEntry> entries;
   };
+
+  // The parts of `e`'s content, read as they are sent; Aborted when the
+  // file is not the size scanned, Cancelled when the stream broke.
+  absl::Status SendFile(const std::string& dir, const contextsync::WireEntry& e,
+                        cpb::SolveClientMessage* m) {
+    std::ifstream in(dir + "/" + e.rel, std::ios::binary);
+    if (!in) return absl::AbortedError("context changed during transfer: " + e.rel);
+    std::string buf(kChunkBytes, '\0');
+    int64_t total = 0;
+    for (;;) {
+      in.read(buf.data(), buf.size());
+      size_t n = static_cast<size_t>(in.gcount());
+      total += n;
+      bool end = n < buf.size();
+      if (total > e.size || (end && total != e.size) || (end && in.bad())) {
+        return absl::AbortedError("context changed during transfer: " + e.rel);
+      }
+      m->mutable_data()->set_data(buf.data(), n);
+      m->mutable_data()->set_last(end);
+      if (!stream_->Write(*m)) return absl::CancelledError("the stream broke");
+      if (end) return absl::OkStatus();
+    }
+  }
 
   absl::StatusOr<std::vector<contextsync::WireEntry>> Scan(const cpb::ContextRequest& r) {
     auto local = req_.locals.find(r.name());

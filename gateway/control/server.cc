@@ -45,6 +45,9 @@ std::string RandomHex(size_t bytes) {
 // log data (a build's logs are not the daemon's memory to fill).
 constexpr size_t kMaxBufferedLogBytes = 16 << 20;
 
+// Client messages read ahead of the build, at most about this much.
+constexpr size_t kMaxInboxBytes = 8 << 20;
+
 }  // namespace
 
 // One running build, visible to Status.
@@ -79,7 +82,16 @@ class ControlServer::Conn {
                                                                   : 0;
       absl::MutexLock lock(&mu_);
       if (id == 0 || waiting_.count(id) == 0) continue;  // nothing asked for it: dropped
+      inbox_bytes_ += m.ByteSizeLong();
       inbox_[id].push_back(std::move(m));
+      // Reading on only when the build has taken most of it: the client's
+      // files wait in the transport (flow control), not in the daemon.
+      auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return inbox_bytes_ < kMaxInboxBytes || waiting_.empty() || finished_;
+      };
+      while (!mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(100))) {
+        if (cancel_->load()) break;
+      }
     }
     absl::MutexLock lock(&mu_);
     closed_ = true;
@@ -95,6 +107,7 @@ class ControlServer::Conn {
   void EndRequest(uint64_t id) {
     absl::MutexLock lock(&mu_);
     waiting_.erase(id);
+    for (const cpb::SolveClientMessage& m : inbox_[id]) inbox_bytes_ -= m.ByteSizeLong();
     inbox_.erase(id);
   }
 
@@ -116,6 +129,7 @@ class ControlServer::Conn {
     }
     cpb::SolveClientMessage m = std::move(it->second.front());
     it->second.pop_front();
+    inbox_bytes_ -= m.ByteSizeLong();
     return m;
   }
 
@@ -136,6 +150,7 @@ class ControlServer::Conn {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<uint64_t> waiting_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::deque<cpb::SolveClientMessage>> inbox_ ABSL_GUARDED_BY(mu_);
+  size_t inbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -300,10 +315,9 @@ class ControlServer::RemoteSession : public solver::Session {
     m.mutable_wants()->set_id(id);
     for (const std::string& w : wants) m.mutable_wants()->add_paths(w);
     if (!conn_->Write(m)) return absl::CancelledError("the client went away");
-    std::map<std::string, std::string> contents;
+    // Contents go to the mirror's staging files as they arrive.
     std::deque<cpb::ContextData> parts;  // received, not yet used
     for (const std::string& want : wants) {
-      std::string& data = contents[want];
       for (bool last = false; !last;) {
         if (parts.empty()) {
           KILN_ASSIGN_OR_RETURN(cpb::SolveClientMessage c, conn_->Next(id));
@@ -324,14 +338,14 @@ class ControlServer::RemoteSession : public solver::Session {
         if (part.id() != id || part.path() != want) {
           return Protocol(absl::StrCat("the content of ", want, " in ", name));
         }
-        data += part.data();
+        KILN_RETURN_IF_ERROR(mirror->Receive(want, part.data(), part.last()));
+        bytes_sent_ += part.data().size();
         last = part.last();
       }
-      bytes_sent_ += data.size();
     }
     files_sent_ += wants.size();
     files_unchanged_ += CountFiles(entries) - wants.size();
-    return mirror->Apply(entries, contents);
+    return mirror->Apply(entries);
   }
 
   static int64_t CountFiles(const std::vector<contextsync::WireEntry>& entries) {
