@@ -3,6 +3,7 @@
 #include "frontends/dockerfile/convert/convert.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -49,6 +50,28 @@ absl::Status Converter::Wrap(const absl::Status& st, int line) const {
     shown = absl::StrCat("\n  ", line, " | ", lines[line - 1]);
   }
   return absl::Status(st.code(), absl::StrCat(options_.filename, ":", line, ": ", msg, shown));
+}
+
+// Names that hold a secret, as BuildKit's SecretsUsedInArgOrEnv sees them:
+// one of their words (split at "_", any case) is a secret word, and none is
+// an allowed one ("API_TOKEN" is one; "PUBLIC_KEY" and "GPG_KEY_FILE" are
+// not).
+void Converter::WarnIfSecretName(const std::string& instruction, const std::string& key, int line) {
+  static const std::set<std::string> kSecret = {"apikey", "auth",     "credential", "credentials",
+                                                "key",    "password", "pword",      "passwd",
+                                                "secret", "token"};
+  static const std::set<std::string> kAllowed = {"public", "file", "version"};
+  std::vector<std::string> words = absl::StrSplit(absl::AsciiStrToLower(key), '_');
+  bool secret = false, allowed = false;
+  for (const std::string& w : words) {
+    secret = secret || kSecret.count(w) > 0;
+    allowed = allowed || kAllowed.count(w) > 0;
+  }
+  if (secret && !allowed) {
+    warnings_.push_back(Warn(line, absl::StrCat("SecretsUsedInArgOrEnv: Do not use ARG or ENV "
+                                                "instructions for sensitive data (",
+                                                instruction, " \"", key, "\")")));
+  }
 }
 
 std::string Converter::Warn(int line, const std::string& msg) const {
@@ -145,6 +168,21 @@ absl::Status Converter::ParseStages() {
           warnings_.push_back(Warn(n.start_line, absl::StrCat("StageNameCasing: Stage name '",
                                                               args[2], "' should be lowercase")));
         }
+        // FROM and AS cased alike (a mixed-case FROM is the next rule's).
+        bool from_lower = n.value == absl::AsciiStrToLower(n.value);
+        bool from_upper = n.value == absl::AsciiStrToUpper(n.value);
+        if ((from_lower && args[1] != absl::AsciiStrToLower(args[1])) ||
+            (from_upper && args[1] != absl::AsciiStrToUpper(args[1]))) {
+          warnings_.push_back(
+              Warn(n.start_line, absl::StrCat("FromAsCasing: '", args[1], "' and '", n.value,
+                                              "' keywords' casing do not match")));
+        }
+        if (stage->name == "context" || stage->name == "scratch") {
+          warnings_.push_back(Warn(
+              n.start_line, absl::StrCat("ReservedStageName: Stage name should not use the same "
+                                         "name as reserved stage \"",
+                                         stage->name, "\"")));
+        }
         for (const auto& other : stages_) {
           if (other->name == stage->name) {
             return Wrap(absl::InvalidArgumentError(
@@ -177,6 +215,34 @@ absl::Status Converter::ParseStages() {
     return absl::InvalidArgumentError(
         absl::StrCat(options_.filename, ": dockerfile contains no stages to build"));
   }
+  // ConsistentInstructionCasing: each instruction of the stages cased as
+  // most of them are (all lower or all upper counts; "Run" counts as
+  // neither and is always off).
+  int lower = 0, upper = 0;
+  auto each_instruction = [&](const std::function<void(const Node&)>& fn) {
+    for (const auto& st : stages_) {
+      fn(*st->from);
+      for (const Node* c : st->commands) fn(*c);
+    }
+  };
+  each_instruction([&](const Node& n) {
+    if (n.value == absl::AsciiStrToLower(n.value)) {
+      ++lower;
+    } else if (n.value == absl::AsciiStrToUpper(n.value)) {
+      ++upper;
+    }
+  });
+  const bool majority_lower = lower > upper;
+  each_instruction([&](const Node& n) {
+    const std::string want =
+        majority_lower ? absl::AsciiStrToLower(n.value) : absl::AsciiStrToUpper(n.value);
+    if (n.value != want) {
+      warnings_.push_back(
+          Warn(n.start_line, absl::StrCat("ConsistentInstructionCasing: Command '", n.value,
+                                          "' should match the case of the command majority (",
+                                          majority_lower ? "lowercase" : "uppercase", ")")));
+    }
+  });
   return absl::OkStatus();
 }
 

@@ -356,6 +356,53 @@ TEST(ConvertTest, WarningsForWhatBuildKitLints) {
   EXPECT_TRUE(absl::StartsWith(out.converted.warnings[1], "Dockerfile:2: JSONArgsRecommended"));
 }
 
+// BuildKit's lint rules beyond the first ones, with its messages.
+TEST(ConvertTest, MoreLintRules) {
+  auto warnings = [](const std::string& text) {
+    Out out = MustConvert(text);
+    return absl::StrJoin(out.converted.warnings, "\n");
+  };
+  EXPECT_EQ(warnings("FROM busybox as base\nRUN true\n"),
+            "Dockerfile:1: FromAsCasing: 'as' and 'FROM' keywords' casing do not match");
+  EXPECT_EQ(warnings("from busybox AS base\nrun true\n"),
+            "Dockerfile:1: FromAsCasing: 'AS' and 'from' keywords' casing do not match");
+  EXPECT_EQ(warnings("FROM busybox\nrun true\nRUN true\nCopy a b\n"),
+            "Dockerfile:2: ConsistentInstructionCasing: Command 'run' should match the case of "
+            "the command majority (uppercase)\n"
+            "Dockerfile:4: ConsistentInstructionCasing: Command 'Copy' should match the case of "
+            "the command majority (uppercase)");
+  EXPECT_EQ(warnings("from busybox\nrun true\nRUN true\n"),
+            "Dockerfile:3: ConsistentInstructionCasing: Command 'RUN' should match the case of "
+            "the command majority (lowercase)");
+  EXPECT_EQ(warnings("FROM busybox AS scratch\nRUN true\n"),
+            "Dockerfile:1: ReservedStageName: Stage name should not use the same name as "
+            "reserved stage \"scratch\"");
+  EXPECT_EQ(warnings("FROM busybox\nMAINTAINER me\n"),
+            "Dockerfile:2: MaintainerDeprecated: Maintainer instruction is deprecated in favor "
+            "of using label");
+  EXPECT_EQ(warnings("FROM busybox\nWORKDIR /x\nWORKDIR y\n"), "");
+  EXPECT_EQ(warnings("FROM busybox\nWORKDIR app\nWORKDIR sub\n"),
+            "Dockerfile:2: WorkdirRelativePath: Relative workdir \"app\" can have unexpected "
+            "results if the base image changes");
+  EXPECT_EQ(warnings("FROM busybox\nARG API_TOKEN GPG_KEY_FILE PUBLIC_KEY Keyboard\n"
+                     "ENV db_password=x MY_SECRET_VALUE=y AUTH=z\n"),
+            "Dockerfile:2: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for "
+            "sensitive data (ARG \"API_TOKEN\")\n"
+            "Dockerfile:3: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for "
+            "sensitive data (ENV \"db_password\")\n"
+            "Dockerfile:3: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for "
+            "sensitive data (ENV \"MY_SECRET_VALUE\")\n"
+            "Dockerfile:3: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for "
+            "sensitive data (ENV \"AUTH\")");
+  EXPECT_EQ(warnings("FROM busybox\nEXPOSE 80/TCP 443\n"),
+            "Dockerfile:2: ExposeProtoCasing: Defined protocol '80/TCP' in EXPOSE instruction "
+            "should be lowercase");
+  // A clean file stays quiet.
+  EXPECT_EQ(warnings("FROM busybox AS base\nWORKDIR /app\nARG VERSION\nEXPOSE 80/tcp\n"
+                     "RUN true\n"),
+            "");
+}
+
 TEST(ConvertTest, NamedContextsReplaceImagesAndStages) {
   ConvertOptions o = Options();
   o.named_contexts = {{"alpine", "docker-image://busybox"}, {"deps", "local:deps-dir"}};

@@ -149,6 +149,14 @@ absl::Status Converter::Dispatch(Stage& s, const Node& n) {
     if (args.size() != 1)
       return absl::InvalidArgumentError("WORKDIR requires exactly one argument");
     KILN_ASSIGN_OR_RETURN(std::string path, Expand(s, args[0]));
+    // Only the stage's first WORKDIR: later relative ones build on it.
+    if (!s.workdir_set && !path.empty() && path[0] != '/') {
+      warnings_.push_back(
+          Warn(n.start_line, absl::StrCat("WorkdirRelativePath: Relative workdir \"", path,
+                                          "\" can have unexpected results if the "
+                                          "base image changes")));
+    }
+    s.workdir_set = true;
     return Workdir(s, path, n);
   }
   if (cmd == "ENV") return Env(s, n);
@@ -162,6 +170,9 @@ absl::Status Converter::Dispatch(Stage& s, const Node& n) {
   if (cmd == "USER") return User(s, n);
   if (cmd == "STOPSIGNAL") return StopSignal(s, n);
   if (cmd == "MAINTAINER") {
+    warnings_.push_back(Warn(n.start_line,
+                             "MaintainerDeprecated: Maintainer instruction is deprecated in favor "
+                             "of using label"));
     std::vector<std::string> args = Args(n);
     if (args.size() != 1) {
       return absl::InvalidArgumentError("MAINTAINER requires exactly one argument");
@@ -211,6 +222,7 @@ absl::Status Converter::Env(Stage& s, const Node& n) {
     }
     KILN_ASSIGN_OR_RETURN(std::string key, Expand(s, args[i]));
     KILN_ASSIGN_OR_RETURN(std::string value, Expand(s, args[i + 1]));
+    WarnIfSecretName("ENV", key, n.start_line);
     absl::StrAppend(&msg, " ", key, "=", value);
     s.state = s.state.AddEnv(key, value);
     frontend::SetConfigEnv(s.image["config"]["Env"], key, value);
@@ -227,6 +239,7 @@ absl::Status Converter::Arg(Stage& s, const Node& n) {
     size_t eq = arg.find('=');
     std::string key = arg.substr(0, eq);
     if (key.empty()) return absl::InvalidArgumentError("ARG names can not be blank");
+    WarnIfSecretName("ARG", key, n.start_line);
     std::optional<std::string> value;
     auto given = options_.build_args.find(key);
     if (given != options_.build_args.end()) {
@@ -258,6 +271,7 @@ absl::Status Converter::Label(Stage& s, const Node& n) {
     if (args[i].empty()) return absl::InvalidArgumentError("LABEL names can not be blank");
     KILN_ASSIGN_OR_RETURN(std::string key, Expand(s, args[i]));
     KILN_ASSIGN_OR_RETURN(std::string value, Expand(s, args[i + 1]));
+    WarnIfSecretName("ENV", key, n.start_line);
     labels[key] = value;
     absl::StrAppend(&msg, " ", key, "=", value);
   }
@@ -273,6 +287,16 @@ absl::Status Converter::Expose(Stage& s, const Node& n) {
   for (const std::string& r : raw) {
     KILN_ASSIGN_OR_RETURN(std::vector<std::string> w, lex_.ProcessWords(r, StateEnv(s)));
     words.insert(words.end(), w.begin(), w.end());
+  }
+  for (const std::string& w : words) {
+    size_t slash = w.rfind('/');
+    if (slash != std::string::npos &&
+        w.substr(slash + 1) != absl::AsciiStrToLower(w.substr(slash + 1))) {
+      warnings_.push_back(
+          Warn(n.start_line, absl::StrCat("ExposeProtoCasing: Defined protocol '", w,
+                                          "' in EXPOSE instruction should be "
+                                          "lowercase")));
+    }
   }
   KILN_ASSIGN_OR_RETURN(std::vector<std::string> ports, ParsePorts(words));
   Json& exposed = s.image["config"]["ExposedPorts"];

@@ -87,7 +87,8 @@ struct Stage {
   Json image = Json::object();  // the whole image config document
   std::vector<std::pair<std::string, std::optional<std::string>>> args;  // ARGs in scope
   bool cmd_set = false;
-  int step = 0, steps = 0;  // progress numbering
+  bool workdir_set = false;  // by a WORKDIR of this stage (WorkdirRelativePath)
+  int step = 0, steps = 0;   // progress numbering
 };
 
 class Converter {
@@ -118,6 +119,8 @@ class Converter {
   // Unimplemented unless `wanted` ("os/arch[/variant]") is the native one.
   absl::Status CheckPlatform(const std::string& wanted) const;
   std::string Warn(int line, const std::string& msg) const;
+  // SecretsUsedInArgOrEnv for `key` of an ARG or ENV.
+  void WarnIfSecretName(const std::string& instruction, const std::string& key, int line);
   // The warnings `# check=` (or BUILDKIT_DOCKERFILE_CHECK) keeps; an error
   // for error=true with warnings left, or a malformed check value.
   absl::StatusOr<std::vector<std::string>> ApplyChecks() const;
