@@ -516,19 +516,57 @@ absl::StatusOr<Converted> Converter::Run() {
   KILN_RETURN_IF_ERROR(MetaArgs());
   shell::Env globals;
   for (const auto& [k, v] : global_args_) globals.Set(k, v);
+  // UndefinedArgInFrom: what FROM may use is the ARGs declared before it
+  // (with a value or not) and the predefined ones.
+  std::vector<std::string> declared;
+  for (const auto& [k, v] : global_args_) declared.push_back(k);
+  for (const Node* n : meta_args_) {
+    for (const std::string& arg : Args(*n)) declared.push_back(arg.substr(0, arg.find('=')));
+  }
+  auto undeclared = [&](const shell::ProcessResult& r, int line) {
+    for (const std::string& var : r.unmatched) {
+      if (std::find(declared.begin(), declared.end(), var) != declared.end()) continue;
+      std::string hint = Suggest(var, declared);
+      warnings_.push_back(Warn(
+          line,
+          absl::StrCat("UndefinedArgInFrom: FROM argument '", var, "' is not declared",
+                       hint.empty() ? "" : " (did you mean ", hint, hint.empty() ? "" : "?)")));
+    }
+  };
   for (const auto& st : stages_) {
-    absl::StatusOr<std::string> name = lex_.ProcessWord(st->base_name, globals);
-    if (!name.ok()) return Wrap(name.status(), st->from->start_line);
-    if (name->empty()) {
+    const int line = st->from->start_line;
+    absl::StatusOr<shell::ProcessResult> name = lex_.ProcessWordWithMatches(st->base_name, globals);
+    if (!name.ok()) return Wrap(name.status(), line);
+    undeclared(*name, line);
+    if (name->result.empty()) {
       return Wrap(absl::InvalidArgumentError(
                       absl::StrCat("base name (", st->base_name, ") should not be blank")),
-                  st->from->start_line);
+                  line);
     }
-    st->base_name = *name;
+    st->base_name = name->result;
     if (!st->platform_flag.empty()) {
-      absl::StatusOr<std::string> p = lex_.ProcessWord(st->platform_flag, globals);
-      if (!p.ok()) return Wrap(p.status(), st->from->start_line);
-      KILN_RETURN_IF_ERROR(Wrap(CheckPlatform(*p), st->from->start_line));
+      absl::StatusOr<shell::ProcessResult> p =
+          lex_.ProcessWordWithMatches(st->platform_flag, globals);
+      if (!p.ok()) return Wrap(p.status(), line);
+      undeclared(*p, line);
+      KILN_RETURN_IF_ERROR(Wrap(CheckPlatform(p->result), line));
+      if (p->matched.size() == 1 && p->unmatched.empty() && p->matched.count("TARGETPLATFORM") &&
+          p->result == globals.Get("TARGETPLATFORM").value_or("")) {
+        warnings_.push_back(Warn(line, absl::StrCat("RedundantTargetPlatform: Setting platform to "
+                                                    "predefined ",
+                                                    st->platform_flag,
+                                                    " in FROM is redundant as this is the "
+                                                    "default behavior")));
+      }
+      // A constant platform, unless the stage's name says it is meant.
+      const llb::Platform constant = llb::Platform::Parse(p->result).Normalized();
+      if (p->matched.empty() && p->unmatched.empty() && !absl::StrContains(st->name, constant.os) &&
+          !absl::StrContains(st->name, constant.architecture)) {
+        warnings_.push_back(Warn(line, absl::StrCat("FromPlatformFlagConstDisallowed: FROM "
+                                                    "--platform flag should not use constant "
+                                                    "value \"",
+                                                    p->result, "\"")));
+      }
     }
   }
   Stage* target = stages_.back().get();

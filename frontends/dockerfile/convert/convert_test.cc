@@ -397,6 +397,26 @@ TEST(ConvertTest, MoreLintRules) {
   EXPECT_EQ(warnings("FROM busybox\nEXPOSE 80/TCP 443\n"),
             "Dockerfile:2: ExposeProtoCasing: Defined protocol '80/TCP' in EXPOSE instruction "
             "should be lowercase");
+  EXPECT_EQ(warnings("ARG VERSION=1\nFROM busybox$VERSOIN\n"),
+            "Dockerfile:2: UndefinedArgInFrom: FROM argument 'VERSOIN' is not declared (did you "
+            "mean VERSION?)");
+  EXPECT_EQ(warnings("ARG TAG\nFROM busybox${TAG:+:}$TAG\n"), "");  // declared, unset
+  EXPECT_EQ(warnings("FROM --platform=$TARGETPLATFORM busybox\n"),
+            "Dockerfile:1: RedundantTargetPlatform: Setting platform to predefined "
+            "$TARGETPLATFORM in FROM is redundant as this is the default behavior");
+  EXPECT_EQ(warnings("FROM --platform=$BUILDPLATFORM busybox\n"), "");
+  std::string native = llb::Platform::Host().ToString();
+  EXPECT_EQ(warnings("FROM --platform=" + native + " busybox\n"),
+            "Dockerfile:1: FromPlatformFlagConstDisallowed: FROM --platform flag should not use "
+            "constant value \"" +
+                native + "\"");
+  EXPECT_EQ(warnings("FROM --platform=" + native + " busybox AS build-" +
+                     llb::Platform::Host().architecture + "\n"),
+            "");
+  EXPECT_EQ(warnings("FROM busybox\nENV FOO=bar\nENV A=$FOOO\n"),
+            "Dockerfile:3: UndefinedVar: Usage of undefined variable '$FOOO' (did you mean "
+            "$FOO?)");
+  EXPECT_EQ(warnings("FROM busybox\nARG DECLARED\nENV A=$DECLARED\nRUN echo $NOPE\n"), "");
   // A clean file stays quiet.
   EXPECT_EQ(warnings("FROM busybox AS base\nWORKDIR /app\nARG VERSION\nEXPOSE 80/tcp\n"
                      "RUN true\n"),

@@ -107,7 +107,24 @@ absl::StatusOr<std::string> Converter::Expand(const Stage& s, const std::string&
   // Only a '$' reads variables: without one, skip building the stage's env
   // (quotes and escapes are still processed).
   if (word.find('$') == std::string::npos) return lex_.ProcessWord(word, shell::Env());
-  return lex_.ProcessWord(word, StateEnv(s));
+  KILN_ASSIGN_OR_RETURN(shell::ProcessResult r, lex_.ProcessWordWithMatches(word, StateEnv(s)));
+  unmatched_.insert(r.unmatched.begin(), r.unmatched.end());
+  return std::move(r.result);
+}
+
+void Converter::ReportUndefined(const Stage& s, int line) {
+  if (unmatched_.empty()) return;
+  std::set<std::string> vars = std::move(unmatched_);
+  unmatched_.clear();
+  for (const auto& [k, v] : s.args) vars.erase(k);
+  const shell::Env env = StateEnv(s);
+  const std::vector<std::string>& known = env.Keys();
+  for (const std::string& var : vars) {
+    std::string hint = Suggest(var, known);
+    warnings_.push_back(Warn(line, absl::StrCat("UndefinedVar: Usage of undefined variable '$", var,
+                                                "'", hint.empty() ? "" : " (did you mean $", hint,
+                                                hint.empty() ? "" : "?)")));
+  }
 }
 
 llb::OpOptions Converter::Op(const Stage& s, const Node& n, const std::string& name) const {
@@ -139,6 +156,16 @@ llb::State Converter::Context() const {
 }
 
 absl::Status Converter::Dispatch(Stage& s, const Node& n) {
+  unmatched_.clear();
+  absl::Status st = DispatchInstruction(s, n);
+  // ARG's own expansions may name what it declares; RUN's are its mounts.
+  std::string cmd = absl::AsciiStrToUpper(n.value);
+  if (cmd == "ARG" || cmd == "RUN") unmatched_.clear();
+  if (st.ok()) ReportUndefined(s, n.start_line);
+  return st;
+}
+
+absl::Status Converter::DispatchInstruction(Stage& s, const Node& n) {
   std::string cmd = absl::AsciiStrToUpper(n.value);
   if (cmd == "RUN" || cmd == "COPY" || cmd == "ADD" || cmd == "WORKDIR") ++s.step;
   KILN_ASSIGN_OR_RETURN(Flags f, InstructionFlags(n));

@@ -99,6 +99,7 @@ class Converter {
 
   // Shared by the dispatch files.
   absl::Status Dispatch(Stage& s, const Node& n);
+  absl::Status DispatchInstruction(Stage& s, const Node& n);
 
  private:
   // convert.cc
@@ -145,7 +146,13 @@ class Converter {
                                                     std::vector<llb::SecretEnv>* secret_env);
 
   // Helpers.
+  // Expands `word` in the stage's environment; the variables it used that
+  // are not set are kept for UndefinedVar (ReportUndefined).
   absl::StatusOr<std::string> Expand(const Stage& s, const std::string& word) const;
+  // UndefinedVar for what the instruction at `line` expanded and was not
+  // set, unless the stage declared it as an ARG.
+  void ReportUndefined(const Stage& s, int line);
+  mutable std::set<std::string> unmatched_;
   shell::Env StateEnv(const Stage& s) const;
   llb::OpOptions Op(const Stage& s, const Node& n, const std::string& name) const;
   void History(Stage& s, const std::string& created_by, bool layer);
