@@ -200,6 +200,29 @@ TEST_F(KilndTest, TheSocketIsOwnerOnly) {
   EXPECT_EQ(Remote({"debug", "workers"}).exit_code, 0);
 }
 
+// The daemon's image store, through the client.
+TEST_F(KilndTest, ImagesThroughTheDaemon) {
+  KilnRun ls = Remote({"image", "ls"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_TRUE(absl::StrContains(ls.out, "docker.io/library/busybox:latest")) << ls.out;
+  std::string out = TempDir("out");
+  KilnRun exp = Remote({"image", "export", "busybox", out + "/bb.oci.tar"});
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  // The export imports elsewhere as the same image (the manifest digest
+  // the daemon lists).
+  KilnRun back = embedded_.Run({"image", "import", out + "/bb.oci.tar", "roundtrip"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  std::string digest = back.out.substr(back.out.find(' ') + 1, 19);
+  EXPECT_TRUE(absl::StartsWith(digest, "sha256:")) << back.out;
+  EXPECT_TRUE(absl::StrContains(ls.out, digest)) << ls.out << back.out;
+  KilnRun missing = Remote({"image", "export", "nothere", out + "/x.tar"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(access((out + "/x.tar").c_str(), F_OK), 0);
+  ASSERT_EQ(Remote({"image", "rm", "busybox"}).exit_code, 0);
+  ls = Remote({"image", "ls"});
+  EXPECT_FALSE(absl::StrContains(ls.out, "busybox")) << ls.out;
+}
+
 // Every build feature, the same files both ways.
 TEST_F(KilndTest, ABuildGivesTheSameOutputsAsTheEmbeddedEngine) {
   std::string ctx = TempDir("ctx"), named = TempDir("named"), out = TempDir("out");

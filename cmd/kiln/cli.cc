@@ -50,8 +50,8 @@ Global flags:
   --snapshotter KIND  auto (default), overlay or native (copying fallback)
   --addr ADDR         use the kilnd at ADDR (unix:///PATH or tcp://HOST:PORT)
                       instead of the embedded engine (default $KILN_ADDR);
-                      build, du, prune, image import and debug workers go
-                      to the daemon, local directories and outputs stay here
+                      build, du, prune, image and debug workers go to the
+                      daemon; local directories and outputs stay here
   --tlscacert FILE    with tcp://: the CA that signed kilnd's certificate
   --tlscert FILE      with tcp://: this client's certificate
   --tlskey FILE       with tcp://: this client's key
@@ -465,6 +465,13 @@ int Prune(const Globals& g, const std::vector<std::string>& args, const frontend
   return 0;
 }
 
+void PrintImages(const std::vector<image::ImageInfo>& list) {
+  absl::PrintF("%-50s %-22s %10s\n", "NAME", "DIGEST", "SIZE");
+  for (const image::ImageInfo& i : list) {
+    absl::PrintF("%-50s %-22s %10s\n", i.ref, i.digest.substr(0, 19), FormatSize(i.size));
+  }
+}
+
 int Image(const Globals& g, const std::vector<std::string>& args, const frontend::Registry& fes) {
   auto a = ParseArgs(args, {{"rootfs", "", true}, {"help", "h", true}});
   if (!a.ok()) return Fail(a.status(), 2);
@@ -475,16 +482,22 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
        rm = p[0] == "rm" && p.size() == 2, exp = p[0] == "export" && p.size() == 3;
   if (!import && !ls && !rm && !exp) return std::cerr << kImageUsage, 2;
   if (g.remote()) {
-    if (!import) {
-      return Fail(absl::UnimplementedError(
-          absl::StrCat("kiln image ", p[0],
-                       " acts on the embedded engine's store; through kilnd only "
-                       "image import is served so far")));
-    }
     if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
-    auto img = g_daemon->ImportImage(g.daemon, AbsPath(p[1]), p[2], a->Has("rootfs"));
-    if (!img.ok()) return Fail(img.status());
-    absl::PrintF("%s %s\n", img->ref, img->digest);
+    if (import) {
+      auto img = g_daemon->ImportImage(g.daemon, AbsPath(p[1]), p[2], a->Has("rootfs"));
+      if (!img.ok()) return Fail(img.status());
+      absl::PrintF("%s %s\n", img->ref, img->digest);
+    } else if (ls) {
+      auto list = g_daemon->ListImages(g.daemon);
+      if (!list.ok()) return Fail(list.status());
+      PrintImages(*list);
+    } else if (exp) {
+      absl::Status st = g_daemon->ExportImage(g.daemon, p[1], AbsPath(p[2]));
+      if (!st.ok()) return Fail(st);
+    } else {
+      absl::Status st = g_daemon->RemoveImage(g.daemon, p[1]);
+      if (!st.ok()) return Fail(st);
+    }
     return 0;
   }
   auto eng = OpenEngine(g, 1, fes);
@@ -498,10 +511,7 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   } else if (ls) {
     auto list = store->List();
     if (!list.ok()) return Fail(list.status());
-    absl::PrintF("%-50s %-22s %10s\n", "NAME", "DIGEST", "SIZE");
-    for (const image::ImageInfo& i : *list) {
-      absl::PrintF("%-50s %-22s %10s\n", i.ref, i.digest.substr(0, 19), FormatSize(i.size));
-    }
+    PrintImages(*list);
   } else if (exp) {
     absl::Status st = store->ExportOci(p[1], AbsPath(p[2]));
     if (!st.ok()) return Fail(st);

@@ -40,6 +40,12 @@ class DaemonClient {
                                                        const std::string& path,
                                                        const std::string& name,
                                                        bool rootfs) const = 0;
+  virtual absl::StatusOr<std::vector<image::ImageInfo>> ListImages(
+      const DaemonAddress& a) const = 0;
+  virtual absl::Status RemoveImage(const DaemonAddress& a, const std::string& ref) const = 0;
+  // An OCI layout tar of `ref` from the daemon's store, written to `dest`.
+  virtual absl::Status ExportImage(const DaemonAddress& a, const std::string& ref,
+                                   const std::string& dest) const = 0;
   // One line per worker: id, platforms, parallelism, labels.
   virtual absl::StatusOr<std::vector<std::string>> Workers(const DaemonAddress& a) const = 0;
 };

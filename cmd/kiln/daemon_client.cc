@@ -77,6 +77,39 @@ class GrpcDaemonClient : public DaemonClient {
     return info;
   }
 
+  absl::StatusOr<std::vector<image::ImageInfo>> ListImages(const DaemonAddress& a) const override {
+    KILN_ASSIGN_OR_RETURN(auto stub, Connect(a));
+    grpc::ClientContext ctx;
+    cpb::ListImagesResponse resp;
+    grpc::Status st = stub->ListImages(&ctx, cpb::ListImagesRequest(), &resp);
+    if (!st.ok()) return controlrpc::FromGrpc(st);
+    std::vector<image::ImageInfo> out;
+    for (const cpb::ImageInfo& i : resp.images()) {
+      image::ImageInfo info;
+      info.ref = i.ref();
+      info.digest = i.digest();
+      info.size = i.size();
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+  absl::Status RemoveImage(const DaemonAddress& a, const std::string& ref) const override {
+    KILN_ASSIGN_OR_RETURN(auto stub, Connect(a));
+    grpc::ClientContext ctx;
+    cpb::RemoveImageRequest req;
+    req.set_ref(ref);
+    cpb::RemoveImageResponse resp;
+    grpc::Status st = stub->RemoveImage(&ctx, req, &resp);
+    return st.ok() ? absl::OkStatus() : controlrpc::FromGrpc(st);
+  }
+
+  absl::Status ExportImage(const DaemonAddress& a, const std::string& ref,
+                           const std::string& dest) const override {
+    KILN_ASSIGN_OR_RETURN(auto stub, Connect(a));
+    return controlrpc::ExportImage(stub.get(), ref, dest);
+  }
+
   absl::StatusOr<std::vector<std::string>> Workers(const DaemonAddress& a) const override {
     KILN_ASSIGN_OR_RETURN(auto stub, Connect(a));
     grpc::ClientContext ctx;

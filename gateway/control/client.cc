@@ -480,4 +480,30 @@ absl::StatusOr<cpb::ImportImageResponse> ImportImage(cpb::Control::Stub* stub,
   return resp;
 }
 
+absl::Status ExportImage(cpb::Control::Stub* stub, const std::string& ref,
+                         const std::string& dest) {
+  std::string tmp = absl::StrCat(DirOf(dest), "/.kiln-export-XXXXXX");
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot write in ", DirOf(dest), ": ", strerror(errno)));
+  }
+  ::fchmod(fd, 0644);
+  grpc::ClientContext ctx;
+  cpb::ExportImageRequest req;
+  req.set_ref(ref);
+  auto reader = stub->ExportImage(&ctx, req);
+  cpb::ExportImageChunk chunk;
+  bool ok = true;
+  while (reader->Read(&chunk)) ok = ok && WriteAll(fd, chunk.data());
+  grpc::Status st = reader->Finish();
+  ok = ::close(fd) == 0 && ok;
+  if (!st.ok() || !ok || ::rename(tmp.c_str(), dest.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    if (!st.ok()) return FromGrpc(st);
+    return absl::InternalError(absl::StrCat("cannot write ", dest));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace kiln::controlrpc

@@ -64,6 +64,10 @@ absl::StatusOr<cpb::ImportImageResponse> ImportImage(cpb::Control::Stub* stub,
                                                      const std::string& path,
                                                      const std::string& name, bool rootfs);
 
+// An OCI layout tar of `ref` from the daemon's store into `dest`, written
+// under a temporary name beside it and renamed when complete.
+absl::Status ExportImage(cpb::Control::Stub* stub, const std::string& ref, const std::string& dest);
+
 // A gRPC status as an absl::Status, the message prefixed with "kilnd: ".
 absl::Status FromGrpc(const grpc::Status& st);
 

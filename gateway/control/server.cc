@@ -687,4 +687,39 @@ grpc::Status ControlServer::ImportImage(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status ControlServer::ListImages(grpc::ServerContext*, const cpb::ListImagesRequest*,
+                                       cpb::ListImagesResponse* resp) {
+  auto list = engine_->images()->List();
+  if (!list.ok()) return ToGrpc(list.status());
+  for (const image::ImageInfo& i : *list) {
+    cpb::ImageInfo* w = resp->add_images();
+    w->set_ref(i.ref);
+    w->set_digest(i.digest);
+    w->set_size(i.size);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServer::RemoveImage(grpc::ServerContext*, const cpb::RemoveImageRequest* req,
+                                        cpb::RemoveImageResponse*) {
+  return ToGrpc(engine_->images()->Remove(req->ref()));
+}
+
+grpc::Status ControlServer::ExportImage(grpc::ServerContext*, const cpb::ExportImageRequest* req,
+                                        grpc::ServerWriter<cpb::ExportImageChunk>* writer) {
+  std::string path = absl::StrCat(root_, "/tmp/export-", RandomHex(8), ".tar");
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { ::unlink(path.c_str()); }
+  } cleanup{path};
+  absl::Status st = engine_->images()->ExportOci(req->ref(), path);
+  if (!st.ok()) return ToGrpc(st);
+  st = SendFile(path, 0, [writer](const cpb::SolveServerMessage& m) {
+    cpb::ExportImageChunk chunk;
+    chunk.set_data(m.output().data());
+    return m.output().data().empty() || writer->Write(chunk);
+  });
+  return ToGrpc(st);
+}
+
 }  // namespace kiln::controlrpc

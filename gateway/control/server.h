@@ -77,6 +77,12 @@ class ControlServer final : public cpb::Control::Service {
                            cpb::ListWorkersResponse*) override;
   grpc::Status ImportImage(grpc::ServerContext*, grpc::ServerReader<cpb::ImportImageChunk>*,
                            cpb::ImportImageResponse*) override;
+  grpc::Status ListImages(grpc::ServerContext*, const cpb::ListImagesRequest*,
+                          cpb::ListImagesResponse*) override;
+  grpc::Status RemoveImage(grpc::ServerContext*, const cpb::RemoveImageRequest*,
+                           cpb::RemoveImageResponse*) override;
+  grpc::Status ExportImage(grpc::ServerContext*, const cpb::ExportImageRequest*,
+                           grpc::ServerWriter<cpb::ExportImageChunk>*) override;
 
  private:
   struct Build;
