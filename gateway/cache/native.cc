@@ -1,8 +1,19 @@
 // The native (copying) snapshotter: the fallback where overlayfs is not
 // available. Every chain has at most one layer, a whole tree.
+//
+// A diff's layer is a tree too, but what the diff deleted must still act
+// when the diff is merged onto something: its deletions (the whiteouts and
+// opaque directories fsutil::DiffTrees writes) are taken out of the tree and
+// kept beside the layer in `<layer>.deletions`, which Merge applies before
+// copying that input's files.
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/fs.h"
@@ -10,6 +21,7 @@
 #include "gateway/fsutil/copy.h"
 #include "gateway/fsutil/diff.h"
 #include "gateway/fsutil/errors.h"
+#include "gateway/fsutil/path.h"
 #include "gateway/fsutil/walk.h"
 #include "sdk/base/status_macros.h"
 
@@ -53,16 +65,91 @@ class NativeActive : public cache::Active {
   bool committed_ = false;
 };
 
-// Deletes the 0:0 character devices DiffTrees writes for removed paths: a
-// whole-tree layer has no lower to hide anything in.
-absl::Status DropWhiteouts(const std::string& root) {
-  std::vector<std::string> whiteouts;
+// What a diff deleted: "w" paths removed, "o" directories whose earlier
+// contents went (opaque). Stored NUL-separated ("w\0rel\0o\0rel\0...").
+struct Deletion {
+  char kind;  // 'w' or 'o'
+  std::string rel;
+};
+
+// Takes the 0:0 character devices and opaque markers DiffTrees writes out
+// of `root` (a whole-tree layer has no lower to hide anything in) and
+// returns them.
+absl::StatusOr<std::vector<Deletion>> TakeDeletions(const std::string& root) {
+  std::vector<Deletion> out;
   KILN_RETURN_IF_ERROR(fsutil::Walk(root, nullptr, [&](const fsutil::Entry& e) {
-    if (S_ISCHR(e.st.st_mode) && e.st.st_rdev == 0) whiteouts.push_back(root + "/" + e.rel);
+    std::string path = root + "/" + e.rel;
+    if (S_ISCHR(e.st.st_mode) && e.st.st_rdev == 0) {
+      out.push_back({'w', e.rel});
+    } else if (S_ISDIR(e.st.st_mode)) {
+      char v = 0;
+      if (lgetxattr(path.c_str(), "trusted.overlay.opaque", &v, 1) == 1 && v == 'y') {
+        out.push_back({'o', e.rel});
+      }
+    }
     return absl::OkStatus();
   }));
-  for (const std::string& p : whiteouts) {
-    if (unlink(p.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "remove", p);
+  for (const Deletion& d : out) {
+    std::string p = root + "/" + d.rel;
+    if (d.kind == 'w' && unlink(p.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "remove", p);
+    if (d.kind == 'o' && lremovexattr(p.c_str(), "trusted.overlay.opaque") != 0) {
+      return fsutil::ErrnoToStatus(errno, "removexattr", p);
+    }
+  }
+  return out;
+}
+
+absl::Status WriteDeletions(const std::string& path, const std::vector<Deletion>& dels) {
+  std::string data;
+  for (const Deletion& d : dels)
+    absl::StrAppend(&data, std::string(1, d.kind), std::string(1, '\0'), d.rel,
+                    std::string(1, '\0'));
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << data;
+    if (!out) return absl::InternalError("cannot write " + tmp);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "rename", tmp);
+  return absl::OkStatus();
+}
+
+// The deletions kept beside a layer; none when it has no file.
+std::vector<Deletion> ReadDeletions(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string data = ss.str();
+  std::vector<Deletion> out;
+  size_t at = 0;
+  while (at < data.size()) {
+    size_t k = data.find('\0', at);
+    size_t r = k == std::string::npos ? k : data.find('\0', k + 1);
+    if (r == std::string::npos || k != at + 1) break;
+    out.push_back({data[at], data.substr(k + 1, r - k - 1)});
+    at = r + 1;
+  }
+  return out;
+}
+
+// Applies `dels` to the tree at `root`: the paths go, opaque directories
+// lose what they held.
+absl::Status ApplyDeletions(const std::string& root, const std::vector<Deletion>& dels) {
+  for (const Deletion& d : dels) {
+    if (fsutil::EscapesRoot(d.rel)) continue;  // never written by Diff; never followed
+    std::string p = root + "/" + d.rel;
+    if (d.kind == 'w') {
+      KILN_RETURN_IF_ERROR(RemoveAll(p));
+      continue;
+    }
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    std::vector<std::string> children;
+    KILN_RETURN_IF_ERROR(fsutil::Walk(p, nullptr, [&](const fsutil::Entry& e) {
+      if (e.rel.find('/') == std::string::npos) children.push_back(p + "/" + e.rel);
+      return absl::OkStatus();
+    }));
+    for (const std::string& c : children) KILN_RETURN_IF_ERROR(RemoveAll(c));
   }
   return absl::OkStatus();
 }
@@ -100,6 +187,9 @@ class NativeSnapshotter : public cache::Snapshotter {
     KILN_ASSIGN_OR_RETURN(auto active, Prepare({}));
     for (const Chain& c : inputs) {
       KILN_ASSIGN_OR_RETURN(auto view, View(c));
+      if (!c.empty()) {
+        KILN_RETURN_IF_ERROR(ApplyDeletions(active->path(), ReadDeletions(DeletionsPath(c[0]))));
+      }
       KILN_RETURN_IF_ERROR(fsutil::CopyTree(view->path(), active->path(), fsutil::CopyOptions{}));
     }
     return active->Commit();
@@ -111,8 +201,12 @@ class NativeSnapshotter : public cache::Snapshotter {
     KILN_ASSIGN_OR_RETURN(auto upper_view, View(upper));
     KILN_ASSIGN_OR_RETURN(auto active, Prepare({}));
     KILN_RETURN_IF_ERROR(fsutil::DiffTrees(lower_view->path(), upper_view->path(), active->path()));
-    KILN_RETURN_IF_ERROR(DropWhiteouts(active->path()));
-    return active->Commit();
+    KILN_ASSIGN_OR_RETURN(std::vector<Deletion> dels, TakeDeletions(active->path()));
+    KILN_ASSIGN_OR_RETURN(Committed committed, active->Commit());
+    if (!dels.empty()) {
+      KILN_RETURN_IF_ERROR(WriteDeletions(DeletionsPath(committed.chain[0]), dels));
+    }
+    return committed;
   }
 
   std::string LayerDir(const std::string& id) const override {
@@ -120,10 +214,15 @@ class NativeSnapshotter : public cache::Snapshotter {
   }
 
   absl::Status RemoveLayer(const std::string& id) override {
+    ::unlink(DeletionsPath(id).c_str());
     return RemoveAll(absl::StrCat(root_, "/layers/", id));
   }
 
  private:
+  std::string DeletionsPath(const std::string& id) const {
+    return absl::StrCat(root_, "/layers/", id, ".deletions");
+  }
+
   std::string root_;
 };
 

@@ -121,6 +121,58 @@ TEST_P(SnapshotterTest, DiffHoldsOnlyWhatChanged) {
   EXPECT_EQ(ReadFile((*view2)->path() + "/c"), "3");
 }
 
+// A diff's deletions act when it is merged onto something, with either
+// snapshotter; a later input can bring a deleted path back.
+TEST_P(SnapshotterTest, MergeAppliesADiffsDeletions) {
+  auto a = s_->Prepare({});
+  ASSERT_TRUE(a.ok());
+  WriteFile((*a)->path() + "/gone", "1");
+  WriteFile((*a)->path() + "/kept", "2");
+  ASSERT_EQ(mkdir(((*a)->path() + "/dir").c_str(), 0755), 0);
+  WriteFile((*a)->path() + "/dir/old1", "o");
+  WriteFile((*a)->path() + "/dir/old2", "o");
+  auto base = (*a)->Commit();
+  ASSERT_TRUE(base.ok());
+  auto u = s_->Prepare(base->chain);
+  ASSERT_TRUE(u.ok());
+  ASSERT_EQ(unlink(((*u)->path() + "/gone").c_str()), 0);
+  ASSERT_EQ(unlink(((*u)->path() + "/dir/old1").c_str()), 0);
+  ASSERT_EQ(unlink(((*u)->path() + "/dir/old2").c_str()), 0);
+  WriteFile((*u)->path() + "/dir/new", "n");
+  WriteFile((*u)->path() + "/added", "3");
+  auto upper = (*u)->Commit();
+  ASSERT_TRUE(upper.ok());
+  auto d = s_->Diff(base->chain, upper->chain);
+  ASSERT_TRUE(d.ok()) << d.status();
+
+  auto m = s_->Merge({base->chain, d->chain});
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto view = s_->View(m->chain);
+  ASSERT_TRUE(view.ok());
+  const std::string& v = (*view)->path();
+  EXPECT_FALSE(Exists(v + "/gone"));
+  EXPECT_EQ(ReadFile(v + "/kept"), "2");
+  EXPECT_EQ(ReadFile(v + "/added"), "3");
+  EXPECT_FALSE(Exists(v + "/dir/old1"));
+  EXPECT_FALSE(Exists(v + "/dir/old2"));
+  EXPECT_EQ(ReadFile(v + "/dir/new"), "n");
+
+  // The diff alone is only what it adds.
+  auto dv = s_->View(d->chain);
+  ASSERT_TRUE(dv.ok());
+  EXPECT_FALSE(Exists((*dv)->path() + "/gone"));
+  EXPECT_FALSE(Exists((*dv)->path() + "/kept"));
+  EXPECT_EQ(ReadFile((*dv)->path() + "/added"), "3");
+
+  // A later input brings a deleted path back.
+  Chain again = Layer({}, "gone", "back");
+  auto m2 = s_->Merge({base->chain, d->chain, again});
+  ASSERT_TRUE(m2.ok()) << m2.status();
+  auto v2 = s_->View(m2->chain);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(ReadFile((*v2)->path() + "/gone"), "back");
+}
+
 TEST_P(SnapshotterTest, MountingKeepsTheCallersWorkingDirectory) {
   std::string dir = TempDir("cwd-" + GetParam());
   ASSERT_EQ(chdir(dir.c_str()), 0);
