@@ -24,6 +24,7 @@
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/yaml/spec/spec.h"
 #include "gateway/engine/engine.h"
+#include "gateway/fsutil/path.h"
 #include "gateway/progress/printer.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
@@ -180,13 +181,6 @@ absl::StatusOr<std::pair<std::string, std::string>> KeyValue(const std::string& 
   return std::make_pair(kv.substr(0, eq), kv.substr(eq + 1));
 }
 
-std::string AbsPath(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return p;
-  return p == "." ? cwd : absl::StrCat(cwd, "/", p);
-}
-
 // Cancels the running build on SIGINT/SIGTERM; a second signal kills.
 std::atomic<bool> g_cancel{false};
 void OnSignal(int sig) {
@@ -235,7 +229,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   if (a.positional.size() > 1) {
     return absl::InvalidArgumentError("build takes at most one CONTEXT argument");
   }
-  std::string context = AbsPath(a.positional.empty() ? "." : a.positional[0]);
+  std::string context = fsutil::AbsPath(a.positional.empty() ? "." : a.positional[0]);
   if (a.Has("llb")) {
     KILN_ASSIGN_OR_RETURN(std::string bytes, ReadAll(a.Get("llb")));
     if (!req.definition.ParseFromString(bytes)) {
@@ -251,7 +245,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   req.locals["context"] = context;
   std::string file = a.Get("file");
   if (!file.empty()) {
-    std::string abs = AbsPath(file);
+    std::string abs = fsutil::AbsPath(file);
     req.locals["dockerfile"] = abs.substr(0, abs.rfind('/'));
     req.frontend_options["filename"] = abs.substr(abs.rfind('/') + 1);
   } else {
@@ -259,7 +253,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   }
   for (const std::string& kv : a.All("local")) {
     KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--local", kv));
-    req.locals[p.first] = AbsPath(p.second);
+    req.locals[p.first] = fsutil::AbsPath(p.second);
   }
   for (const std::string& kv : a.All("opt")) {
     KILN_ASSIGN_OR_RETURN(auto p, KeyValue("--opt", kv));
@@ -276,7 +270,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
     } else {
       // A directory: shared as its own local source.
       std::string local = "context-" + p.first;
-      req.locals[local] = AbsPath(p.second);
+      req.locals[local] = fsutil::AbsPath(p.second);
       req.frontend_options["context:" + p.first] = "local:" + local;
     }
   }
@@ -289,7 +283,7 @@ absl::StatusOr<engine::BuildRequest> MakeBuildRequest(const ParsedArgs& a) {
   for (const std::string& spec : a.All("output")) {
     KILN_ASSIGN_OR_RETURN(engine::OutputSpec o, engine::ParseOutputSpec(spec));
     auto dest = o.attrs.find("dest");
-    if (dest != o.attrs.end() && dest->second != "-") dest->second = AbsPath(dest->second);
+    if (dest != o.attrs.end() && dest->second != "-") dest->second = fsutil::AbsPath(dest->second);
     req.outputs.push_back(std::move(o));
   }
   req.no_cache = a.Has("no-cache");
@@ -484,7 +478,7 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   if (g.remote()) {
     if (NeedsDaemonClient(g)) return HandOverToGateway(absl::FailedPreconditionError("--addr"));
     if (import) {
-      auto img = g_daemon->ImportImage(g.daemon, AbsPath(p[1]), p[2], a->Has("rootfs"));
+      auto img = g_daemon->ImportImage(g.daemon, fsutil::AbsPath(p[1]), p[2], a->Has("rootfs"));
       if (!img.ok()) return Fail(img.status());
       absl::PrintF("%s %s\n", img->ref, img->digest);
     } else if (ls) {
@@ -492,7 +486,7 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
       if (!list.ok()) return Fail(list.status());
       PrintImages(*list);
     } else if (exp) {
-      absl::Status st = g_daemon->ExportImage(g.daemon, p[1], AbsPath(p[2]));
+      absl::Status st = g_daemon->ExportImage(g.daemon, p[1], fsutil::AbsPath(p[2]));
       if (!st.ok()) return Fail(st);
     } else {
       absl::Status st = g_daemon->RemoveImage(g.daemon, p[1]);
@@ -504,8 +498,8 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
   if (!eng.ok()) return Fail(eng.status());
   image::DiskStore* store = (*eng)->images();
   if (import) {
-    auto img = a->Has("rootfs") ? store->ImportRootfs(AbsPath(p[1]), p[2])
-                                : store->ImportArchive(AbsPath(p[1]), p[2]);
+    auto img = a->Has("rootfs") ? store->ImportRootfs(fsutil::AbsPath(p[1]), p[2])
+                                : store->ImportArchive(fsutil::AbsPath(p[1]), p[2]);
     if (!img.ok()) return Fail(img.status());
     absl::PrintF("%s %s\n", img->ref, img->digest);
   } else if (ls) {
@@ -513,7 +507,7 @@ int Image(const Globals& g, const std::vector<std::string>& args, const frontend
     if (!list.ok()) return Fail(list.status());
     PrintImages(*list);
   } else if (exp) {
-    absl::Status st = store->ExportOci(p[1], AbsPath(p[2]));
+    absl::Status st = store->ExportOci(p[1], fsutil::AbsPath(p[2]));
     if (!st.ok()) return Fail(st);
   } else {
     absl::Status st = store->Remove(p[1]);
@@ -580,17 +574,17 @@ int Main(const std::vector<std::string>& args, const frontend::Registry& fronten
       return std::nullopt;
     };
     if (auto v = value("--root")) {
-      g.root = AbsPath(*v);
+      g.root = fsutil::AbsPath(*v);
     } else if (auto v = value("--snapshotter")) {
       g.snapshotter = *v;
     } else if (auto v = value("--addr")) {
       g.daemon.addr = *v;
     } else if (auto v = value("--tlscacert")) {
-      g.daemon.ca_cert = AbsPath(*v);
+      g.daemon.ca_cert = fsutil::AbsPath(*v);
     } else if (auto v = value("--tlscert")) {
-      g.daemon.cert = AbsPath(*v);
+      g.daemon.cert = fsutil::AbsPath(*v);
     } else if (auto v = value("--tlskey")) {
-      g.daemon.key = AbsPath(*v);
+      g.daemon.key = fsutil::AbsPath(*v);
     } else if (auto v = value("--tlsservername")) {
       g.daemon.server_name = *v;
     } else {

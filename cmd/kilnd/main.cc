@@ -25,6 +25,7 @@
 #include "gateway/engine/engine.h"
 #include "gateway/frontend/frontend.h"
 #include "gateway/frontend/llbbridge.h"
+#include "gateway/fsutil/path.h"
 #include "gateway/fsutil/tree.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -63,13 +64,6 @@ their mounts released), waits for them, and exits.
 int Fail(const std::string& msg, int code = 1) {
   std::cerr << "kilnd: " << msg << "\n";
   return code;
-}
-
-std::string AbsPath(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return p;
-  return absl::StrCat(cwd, "/", p);
 }
 
 // Readies a unix socket path: its directory exists (created owner-only), and
@@ -115,7 +109,7 @@ int main(int argc, char** argv) {
   if (config.help) return std::cout << kUsage, 0;
   auto listen = kiln::kilnd::ParseListen(config);
   if (!listen.ok()) return Fail(std::string(listen.status().message()), 2);
-  config.root = AbsPath(config.root);
+  config.root = kiln::fsutil::AbsPath(config.root);
 
   // Signals are taken by sigwait below; every thread started from here on
   // inherits the block.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gateway/fsutil/errors.h"
+#include "gateway/fsutil/tree.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
 
@@ -27,29 +28,6 @@ absl::Status Bad(const std::string& rel, const std::string& why) {
 std::string Parent(const std::string& rel) {
   size_t slash = rel.rfind('/');
   return slash == std::string::npos ? "" : rel.substr(0, slash);
-}
-
-// Removes `path` (a file, a symlink or a whole tree), never following links.
-absl::Status RemoveAll(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
-    return errno == ENOENT ? absl::OkStatus() : fsutil::ErrnoToStatus(errno, "lstat", path);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(path.c_str())) {
-      while (struct dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-      }
-      ::closedir(d);
-    }
-    for (const std::string& n : names) KILN_RETURN_IF_ERROR(RemoveAll(path + "/" + n));
-    if (::rmdir(path.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "rmdir", path);
-    return absl::OkStatus();
-  }
-  if (::unlink(path.c_str()) != 0) return fsutil::ErrnoToStatus(errno, "unlink", path);
-  return absl::OkStatus();
 }
 
 uint32_t Type(uint32_t mode) { return mode & S_IFMT; }
@@ -142,7 +120,7 @@ struct Mirror::Incoming {
 
 void Mirror::IncomingDeleter::operator()(Incoming* in) const {
   if (in->fd >= 0) ::close(in->fd);
-  (void)RemoveAll(in->dir);
+  (void)fsutil::RemoveAll(in->dir);
   delete in;
 }
 
@@ -150,7 +128,7 @@ absl::Status Mirror::Receive(const std::string& rel, std::string_view chunk, boo
   if (incoming_ == nullptr) {
     incoming_.reset(new Incoming);
     incoming_->dir = dir_ + ".incoming";
-    KILN_RETURN_IF_ERROR(RemoveAll(incoming_->dir));
+    KILN_RETURN_IF_ERROR(fsutil::RemoveAll(incoming_->dir));
     if (::mkdir(incoming_->dir.c_str(), 0700) != 0) {
       return fsutil::ErrnoToStatus(errno, "mkdir", incoming_->dir);
     }
@@ -167,12 +145,7 @@ absl::Status Mirror::Receive(const std::string& rel, std::string_view chunk, boo
   } else if (rel != in.rel) {
     return Bad(rel, absl::StrCat("content sent before the end of \"", in.rel, "\""));
   }
-  for (size_t off = 0; off < chunk.size();) {
-    ssize_t w = ::write(in.fd, chunk.data() + off, chunk.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return fsutil::ErrnoToStatus(errno, "write", in.done[rel].path);
-    off += w;
-  }
+  KILN_RETURN_IF_ERROR(fsutil::WriteAll(in.fd, chunk, in.done[rel].path));
   in.hash->Update(chunk);
   if (last) {
     if (::close(in.fd) != 0) {
@@ -295,7 +268,7 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries) {
     auto n = next.find(it->first);
     if (n == next.end() || Type(n->second->mode) != Type(it->second.mode) ||
         (Type(it->second.mode) == S_IFLNK && n->second->link_target != it->second.link_target)) {
-      KILN_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + it->first));
+      KILN_RETURN_IF_ERROR(fsutil::RemoveAll(dir_ + "/" + it->first));
     }
   }
   // A manifest is rebuilt as things land; written at the end. Directories
@@ -320,14 +293,14 @@ absl::Status Mirror::Apply(const std::vector<WireEntry>& entries) {
     if (t == S_IFDIR) {
       struct stat st;
       if (::lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-        KILN_RETURN_IF_ERROR(RemoveAll(path));
+        KILN_RETURN_IF_ERROR(fsutil::RemoveAll(path));
       }
       if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
         return fsutil::ErrnoToStatus(errno, "mkdir", path);
       }
     } else if (t == S_IFLNK) {
       if (!same_type || old->second.link_target != e.link_target) {
-        KILN_RETURN_IF_ERROR(RemoveAll(path));
+        KILN_RETURN_IF_ERROR(fsutil::RemoveAll(path));
         if (::symlink(e.link_target.c_str(), path.c_str()) != 0) {
           return fsutil::ErrnoToStatus(errno, "symlink", path);
         }

@@ -34,16 +34,6 @@ std::string Hostname() {
   return host;
 }
 
-bool WriteAll(int fd, const std::string& data) {
-  for (size_t off = 0; off < data.size();) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    off += w;
-  }
-  return true;
-}
-
 std::string DirOf(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -66,10 +56,7 @@ class Outputs {
     const engine::OutputSpec& spec = specs_[d.index()];
     if (f.done) return absl::InvalidArgumentError("kilnd sent an output twice");
     if (f.fd < 0) KILN_RETURN_IF_ERROR(Open(spec, &f));
-    if (!d.data().empty() && !WriteAll(f.fd, d.data())) {
-      return absl::InternalError(
-          absl::StrCat("cannot write ", f.tmp.empty() ? "stdout" : f.tmp, ": ", strerror(errno)));
-    }
+    KILN_RETURN_IF_ERROR(fsutil::WriteAll(f.fd, d.data(), f.tmp.empty() ? "stdout" : f.tmp));
     if (d.last()) {
       if (f.fd != STDOUT_FILENO && ::close(f.fd) != 0) {
         return absl::InternalError(absl::StrCat("cannot write ", f.tmp));
@@ -277,8 +264,7 @@ class Contexts {
     std::vector<std::string> exclude(r.exclude_patterns().begin(), r.exclude_patterns().end());
     KILN_ASSIGN_OR_RETURN(fsutil::Filter filter, fsutil::Filter::Create(include, exclude));
     // The same scan index the embedded engine keeps for this directory.
-    std::string index_path =
-        absl::StrCat(state_dir_, "/", Sha256Hex(local->second + "\n" + r.name()), ".idx");
+    std::string index_path = fsutil::ContextIndexPath(state_dir_, local->second, r.name());
     fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path);
     KILN_ASSIGN_OR_RETURN(fsutil::ContextScan scan,
                           fsutil::ScanContext(local->second, filter, &index));
@@ -495,7 +481,7 @@ absl::Status ExportImage(cpb::Control::Stub* stub, const std::string& ref,
   auto reader = stub->ExportImage(&ctx, req);
   cpb::ExportImageChunk chunk;
   bool ok = true;
-  while (reader->Read(&chunk)) ok = ok && WriteAll(fd, chunk.data());
+  while (reader->Read(&chunk)) ok = ok && fsutil::WriteAll(fd, chunk.data(), tmp).ok();
   grpc::Status st = reader->Finish();
   ok = ::close(fd) == 0 && ok;
   if (!st.ok() || !ok || ::rename(tmp.c_str(), dest.c_str()) != 0) {

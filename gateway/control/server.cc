@@ -659,23 +659,18 @@ grpc::Status ControlServer::ImportImage(grpc::ServerContext*,
   if (fd < 0) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create " + path);
   cpb::ImportImageChunk chunk;
   std::string name;
-  bool rootfs = false, first = true, ok = true;
+  bool rootfs = false, first = true;
+  absl::Status written;
   while (reader->Read(&chunk)) {
     if (first) {
       name = chunk.name();
       rootfs = chunk.rootfs();
       first = false;
     }
-    const std::string& d = chunk.data();
-    for (size_t off = 0; ok && off < d.size();) {
-      ssize_t w = ::write(fd, d.data() + off, d.size() - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) ok = false;
-      off += w > 0 ? w : 0;
-    }
+    if (written.ok()) written = fsutil::WriteAll(fd, chunk.data(), path);
   }
   ::close(fd);
-  if (!ok) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot write " + path);
+  if (!written.ok()) return ToGrpc(written);
   if (name.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ImportImage: no image name given");
   }

@@ -44,6 +44,12 @@ struct ContextRecord {
   std::string digest_hex;  // sha256 of the content, 64 hex characters
 };
 
+// Where the ContextIndex of directory `dir`, shared as local `name`, lives
+// below `state_dir`. The local source and kilnd's client both keep it there,
+// so a directory one of them scanned is not re-hashed by the other.
+std::string ContextIndexPath(const std::string& state_dir, const std::string& dir,
+                             const std::string& name);
+
 class ContextIndex {
  public:
   // Reads an index written by Save. A missing, truncated or corrupt file

@@ -13,6 +13,7 @@
 #include "gateway/fsutil/context.h"
 #include "gateway/fsutil/errors.h"
 #include "gateway/fsutil/internal/sys.h"
+#include "gateway/fsutil/tree.h"
 #include "sdk/base/digest.h"
 
 namespace kiln::fsutil {
@@ -124,17 +125,12 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   return true;
 }
 
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoToStatus(errno, "write", path);
-    data.remove_prefix(n);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
+
+std::string ContextIndexPath(const std::string& state_dir, const std::string& dir,
+                             const std::string& name) {
+  return absl::StrCat(state_dir, "/", Sha256Hex(dir + "\n" + name), ".idx");
+}
 
 ContextIndex ContextIndex::Load(const std::string& path) {
   ContextIndex idx;

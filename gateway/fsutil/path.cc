@@ -145,4 +145,11 @@ absl::StatusOr<std::string> ResolveInRoot(const std::string& root, std::string_v
   return root + *rel;
 }
 
+std::string AbsPath(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return p;
+  return p == "." ? std::string(cwd) : absl::StrCat(cwd, "/", p);
+}
+
 }  // namespace kiln::fsutil

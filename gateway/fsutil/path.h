@@ -29,6 +29,10 @@ bool EscapesRoot(std::string_view rel);
 // `a` + "/" + `b` without doubling slashes; no cleaning. Either may be empty.
 std::string JoinPath(std::string_view a, std::string_view b);
 
+// `p` made absolute against the working directory ("." is the directory
+// itself); `p` as it is when the working directory cannot be read.
+std::string AbsPath(const std::string& p);
+
 // Resolves `path` (absolute or relative, both meaning "from the root") inside
 // the directory `root` and returns the host path `root` + "/" + resolved
 // (just `root` for "/"). Every existing symlink component is followed, the

@@ -155,5 +155,13 @@ TEST_F(ResolveInRootTest, RelFormIsAbsoluteAndClean) {
   EXPECT_EQ(*r, "/etc/passwd");
 }
 
+TEST(AbsPathTest, RelativeToTheWorkingDirectory) {
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  EXPECT_EQ(AbsPath("/a/b"), "/a/b");
+  EXPECT_EQ(AbsPath("."), std::string(cwd));
+  EXPECT_EQ(AbsPath("x/y"), std::string(cwd) + "/x/y");
+}
+
 }  // namespace
 }  // namespace kiln::fsutil

@@ -112,4 +112,14 @@ absl::Status SetTimes(const std::string& path, int64_t atime_ns, int64_t mtime_n
   return absl::OkStatus();
 }
 
+absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoToStatus(errno, "write", path);
+    data.remove_prefix(n);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace kiln::fsutil

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,6 +41,10 @@ absl::StatusOr<std::vector<std::string>> MkdirAll(const std::string& path, mode_
 // Removes `path` and everything below it, never following symlinks. A
 // missing path is OK. Errors: system errors as ErrnoToStatus.
 absl::Status RemoveAll(const std::string& path);
+
+// Writes all of `data` to `fd` (retrying short writes and EINTR). Errors as
+// ErrnoToStatus("write", `path`), `path` naming what `fd` is.
+absl::Status WriteAll(int fd, std::string_view data, const std::string& path);
 
 // Sets atime and mtime of `path` (not following a final symlink).
 absl::Status SetTimes(const std::string& path, int64_t atime_ns, int64_t mtime_ns);

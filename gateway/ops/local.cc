@@ -42,7 +42,7 @@ class LocalRunner : public solver::OpRunner {
     KILN_ASSIGN_OR_RETURN(dir_, session_.LocalDir(name_, filter_, &ctx));
     KILN_ASSIGN_OR_RETURN(fsutil::Filter filter,
                           fsutil::Filter::Create(filter_.include, filter_.exclude));
-    std::string index_path = absl::StrCat(state_dir_, "/", Sha256Hex(dir_ + "\n" + name_), ".idx");
+    std::string index_path = fsutil::ContextIndexPath(state_dir_, dir_, name_);
     fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path);
     KILN_ASSIGN_OR_RETURN(scan_, fsutil::ScanContext(dir_, filter, &index));
     // A failed save only costs rehashing next time; an unchanged index is

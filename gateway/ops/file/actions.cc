@@ -41,17 +41,6 @@ absl::Status Mkdir(const std::string& root, const pb::FileActionMkDir& a,
   return ChownAndTime(p, std::nullopt, Timestamp(a.timestamp()));
 }
 
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoToStatus(errno, "write", path);
-    off += n;
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Mkfile(const std::string& root, const pb::FileActionMkFile& a,
                     const std::optional<Ownership>& owner) {
   KILN_ASSIGN_OR_RETURN(std::string p, fsutil::ResolveInRoot(root, "/" + a.path(), true));
@@ -62,7 +51,7 @@ absl::Status Mkfile(const std::string& root, const pb::FileActionMkFile& a,
     fd = open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   }
   if (fd < 0) return ErrnoToStatus(errno, "mkfile", p);
-  absl::Status s = WriteAll(fd, a.data(), p);
+  absl::Status s = fsutil::WriteAll(fd, a.data(), p);
   if (s.ok() && created && fchmod(fd, a.mode() & 0777) != 0) s = ErrnoToStatus(errno, "chmod", p);
   if (close(fd) != 0 && s.ok()) s = ErrnoToStatus(errno, "close", p);
   if (!s.ok()) return s;
