@@ -157,24 +157,6 @@ std::optional<std::string> Scalar(lua_State* L, int index) {
   return out;
 }
 
-// The sorted string keys of the table at `index`; other keys are reported.
-std::vector<std::string> Keys(lua_State* L, int index, const std::string& fn,
-                              const std::string& what) {
-  std::vector<std::string> keys;
-  lua_pushnil(L);
-  while (lua_next(L, index) != 0) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) {
-      lua_pop(L, 1);
-      Fail(fn, absl::StrCat(what, " has a key that is not a string (",
-                            Describe(L, lua_gettop(L) + 1), ")"));
-    }
-    keys.push_back(lua_tostring(L, -1));
-  }
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-
 // An options table: every key must be a known option.
 class Opts {
  public:
@@ -215,6 +197,13 @@ class Opts {
     }
     lua_pushstring(L_, key);
     return lua_rawget(L_, index_);
+  }
+
+  // The Lua type of option `key` (LUA_TNIL when absent).
+  int Type(const char* key) const {
+    int t = Get(key);
+    lua_pop(L_, 1);
+    return t;
   }
 
   std::optional<std::string> String(const char* key) const {
@@ -991,7 +980,11 @@ int StateCopy(lua_State* L) {
   Opts o(L, 5, fn, {"chmod", "chown", "exclude", "include", "link", "unpack"});
   llb::CopyOptions c;
   c.owner = OwnerOpt(o);
-  if (auto chmod = o.String("chmod")) {
+  // A number or an octal string is a mode (as `mode` elsewhere); any other
+  // string is a chmod expression ("u+x").
+  if (o.Type("chmod") == LUA_TNUMBER) {
+    c.mode = o.Mode("chmod");
+  } else if (auto chmod = o.String("chmod")) {
     if (!chmod->empty() && chmod->find_first_not_of("01234567") == std::string::npos) {
       c.mode = o.Mode("chmod");
     } else {

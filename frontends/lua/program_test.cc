@@ -134,6 +134,12 @@ return s
   EXPECT_EQ(c.exclude_patterns(0), "*.log");
   EXPECT_TRUE(c.dircopycontents());
   EXPECT_TRUE(c.createdestpath());
+  // A number is a mode too, as for mkfile: 493 is 0755, not the text "493".
+  DecodedDefinition n = Graph(R"(
+return kiln.scratch():copy(kiln.context(), "a", "b", {chmod = 493})
+)");
+  EXPECT_EQ(n.Target().file().actions(0).copy().mode(), 0755);
+  EXPECT_EQ(n.Target().file().actions(0).copy().modestr(), "");
   const pb::Op& rm = g.InputOp(copy, 0);
   EXPECT_EQ(rm.file().actions(0).rm().path(), "/app/junk");
   EXPECT_TRUE(rm.file().actions(0).rm().allownotfound());
