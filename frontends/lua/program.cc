@@ -57,10 +57,11 @@ struct LResult {
 struct Program {
   frontend::Bridge& bridge;
   const ProgramOptions& options;
-  std::map<std::string, std::string> args;        // kiln.args
-  std::map<std::string, std::string> build_args;  // for proxy settings
-  std::map<std::string, LState> images;           // by reference as written
-  std::map<std::string, std::string> solved;      // terminal digest -> result ref
+  std::map<std::string, std::string> args;    // kiln.args
+  pb::NetMode forced_network = pb::UNSET;     // BuildKit's force-network-mode
+  std::optional<pb::ProxyEnv> proxy_env;      // from the proxy build args
+  std::map<std::string, LState> images;       // by reference as written
+  std::map<std::string, std::string> solved;  // terminal digest -> result ref
   std::optional<std::vector<std::string>> context_excludes;
 };
 
@@ -916,10 +917,7 @@ int StateRun(lua_State* L) {
     cwd = NormalizeActionPath(cwd, *dir, false);
   }
   if (auto user = o.String("user")) run.user = *user;
-  if (absl::StatusOr<pb::NetMode> forced = frontend::ForcedNetwork(p.bridge.Options());
-      forced.ok() && *forced != pb::UNSET) {
-    run.network = *forced;  // BuildKit's force-network-mode; "network" below wins
-  }
+  if (p.forced_network != pb::UNSET) run.network = p.forced_network;  // "network" below wins
   if (auto net = o.String("network")) {
     if (*net == "none") {
       run.network = pb::NONE;
@@ -963,7 +961,7 @@ int StateRun(lua_State* L) {
     }
   }
   lua_pop(L, 1);
-  run.proxy_env = frontend::ProxyEnvFromBuildArgs(p.build_args);
+  run.proxy_env = p.proxy_env;
   std::string shown = shell ? run.args.back() : Json(run.args).dump();
   if (size_t nl = shown.find('\n'); nl != std::string::npos) shown = shown.substr(0, nl) + " ...";
   run.op = Op(L, "RUN " + shown);
@@ -1192,14 +1190,18 @@ void Install(lua_State* L, Program& p) {
 absl::StatusOr<ProgramResult> RunProgram(frontend::Bridge& bridge, std::string_view text,
                                          const ProgramOptions& options) {
   Program p{bridge, options};
+  std::map<std::string, std::string> build_args;
   for (const auto& [k, v] : bridge.Options()) {
     if (absl::StartsWith(k, "build-arg:")) {
-      p.build_args[k.substr(10)] = v;
+      build_args[k.substr(10)] = v;
     } else {
       p.args[k] = v;
     }
   }
-  for (const auto& [k, v] : p.build_args) p.args[k] = v;  // build args win
+  for (const auto& [k, v] : build_args) p.args[k] = v;  // build args win
+  // Read once, and a bad value is an error, as in dockerfile.v0 and yaml.v0.
+  KILN_ASSIGN_OR_RETURN(p.forced_network, frontend::ForcedNetwork(bridge.Options()));
+  p.proxy_env = frontend::ProxyEnvFromBuildArgs(build_args);
 
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> vm, Sandbox::New(options.limits));
   vm->SetModuleReader([&bridge](const std::string& path) {

@@ -66,6 +66,17 @@ TEST_F(ProgramTest, ImageRunsAsFromAndRunDo) {
   EXPECT_EQ(meta.cwd(), "/w");
   EXPECT_EQ(meta.user(), "nobody");
   EXPECT_EQ(run.exec().network(), pb::NONE);
+  {
+    // BuildKit's force-network-mode sets the default; a bad value is named.
+    const std::map<std::string, std::string> saved = bridge_.options;
+    bridge_.options["force-network-mode"] = "host";
+    DecodedDefinition h = Graph("return kiln.image('busybox'):run('true'):root()");
+    EXPECT_EQ(h.Target().exec().network(), pb::HOST);
+    bridge_.options["force-network-mode"] = "bogus";
+    EXPECT_EQ(Error("return kiln.scratch()"),
+              "force-network-mode=bogus: want none, host or sandbox");
+    bridge_.options = saved;
+  }
   const pb::Op& image = g.InputOp(run, 0);
   EXPECT_EQ(image.source().identifier(),
             "docker-image://docker.io/library/busybox:latest@sha256:" + std::string(64, 'b'));
