@@ -227,6 +227,11 @@ absl::StatusOr<RunResult> RunProcess(const RunOptions& opts) {
   if (!program.has_value()) {
     return absl::NotFoundError(absl::StrCat("program \"", opts.argv[0], "\" not found in $PATH"));
   }
+  // A caller that has already cancelled runs nothing. (Checked here too: a
+  // quick child can exit before Collect's first look at `cancelled`.)
+  if (IsCancelled(opts.cancelled)) {
+    return absl::CancelledError(absl::StrCat(opts.argv[0], " cancelled"));
+  }
   absl::StatusOr<Pipes> pipes = MakePipes();
   if (!pipes.ok()) return pipes.status();
   const ChildSetup setup = Prepare(opts, *program, *pipes);

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -75,6 +77,15 @@ TEST(RunProcessTest, CancelKillsChild) {
   absl::Time start = absl::Now();
   EXPECT_EQ(RunProcess(o).status().code(), absl::StatusCode::kCancelled);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(RunProcessTest, AlreadyCancelledRunsNothing) {
+  // A child this quick used to exit before the first look at `cancelled`.
+  std::string marker = std::string(std::getenv("TEST_TMPDIR")) + "/ran";
+  RunOptions o = Sh("touch " + marker);
+  o.cancelled = [] { return true; };
+  EXPECT_EQ(RunProcess(o).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the child ran";
 }
 
 TEST(RunProcessTest, DescriptorsDoNotLeakIntoChild) {
