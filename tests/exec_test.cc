@@ -148,5 +148,110 @@ TEST_F(ExecTest, ImportedBaseImageRunsByShortName) {
   EXPECT_TRUE(absl::StrContains(gone.err, "kiln image import")) << gone.err;
 }
 
+// ssh agents for the ssh mount tests (Debian's openssh-client).
+class SshTest : public ExecTest {
+ protected:
+  void SetUp() override {
+    ExecTest::SetUp();
+    if (IsSkipped()) return;
+    if (system("command -v ssh-agent >/dev/null && command -v ssh-keygen >/dev/null") != 0) {
+      GTEST_SKIP() << "ssh-agent/ssh-keygen not installed (Debian's openssh-client; .ci/setup "
+                      "installs it)";
+    }
+    const char* srcdir = std::getenv("TEST_SRCDIR");
+    std::string probe = std::string(srcdir ? srcdir : ".") + "/kiln/tests/agent_probe";
+    ASSERT_EQ(system(("cp " + probe + " " + rootfs_ + "/agent_probe").c_str()), 0) << probe;
+    // Socket paths must fit in 108 bytes: /tmp, not TEST_TMPDIR.
+    char tmpl[] = "/tmp/kiln-sshtest-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    keys_ = tmpl;
+  }
+  void TearDown() override {
+    for (const std::string& pid : agents_) (void)!system(("kill " + pid).c_str());
+    if (!keys_.empty()) (void)!system(("rm -rf " + keys_).c_str());
+  }
+  // A new key pair; returns the private key's path.
+  std::string Key(const std::string& comment) {
+    std::string key = keys_ + "/" + comment;
+    EXPECT_EQ(system(("ssh-keygen -q -t ed25519 -N '' -C " + comment + " -f " + key).c_str()), 0);
+    return key;
+  }
+  // An ssh-agent of the test's own holding `key`; returns its socket.
+  std::string Agent(const std::string& key) {
+    std::string sock = keys_ + "/agent-" + std::to_string(agents_.size()) + ".sock";
+    FILE* f = popen(("ssh-agent -s -a " + sock).c_str(), "r");
+    std::string out;
+    char buf[256];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+    pclose(f);
+    size_t at = out.find("SSH_AGENT_PID=");
+    EXPECT_NE(at, std::string::npos) << out;
+    if (at == std::string::npos) return sock;
+    agents_.push_back(out.substr(at + 14, out.find(';', at) - at - 14));
+    EXPECT_EQ(system(("SSH_AUTH_SOCK=" + sock + " ssh-add -q " + key + " </dev/null").c_str()), 0);
+    return sock;
+  }
+  // Lists the forwarded agent's identities into /probe, and the socket's
+  // mode and owner into /sock.
+  pb::Definition ProbeStep(bool optional) {
+    llb::RunOptions run;
+    run.args = {"/bin/sh", "-c",
+                "/agent_probe > /probe || true; stat -c '%a %u' $SSH_AUTH_SOCK > /sock || true"};
+    llb::Mount m;
+    m.target = "/run/buildkit/ssh_agent.0";
+    m.ssh = llb::SshMount{"", 1000, 0, 0600, optional};
+    run.mounts = {m};
+    auto def = llb::Marshal(llb::Local("context").Run(run).Root());
+    EXPECT_TRUE(def.ok()) << def.status();
+    return *def;
+  }
+  KilnRun BuildProbe(bool optional, const std::string& out, std::vector<std::string> flags) {
+    std::vector<std::string> args = {rootfs_, "--output", "type=local,dest=" + out};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return h_.Build(ProbeStep(optional), args);
+  }
+  std::string keys_;
+  std::vector<std::string> agents_;
+};
+
+TEST_F(SshTest, KeyFileGetsAPrivateAgentForTheBuildOnly) {
+  std::string key = Key("kiln-test-key");
+  std::string out = TempDir("out");
+  KilnRun r = BuildProbe(false, out, {"--ssh", "default=" + key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/probe"), "identities: 1\nkiln-test-key\n");
+  EXPECT_EQ(ReadFile(out + "/sock"), "600 1000\n");
+  EXPECT_NE(access((out + "/run/buildkit/ssh_agent.0").c_str(), F_OK), 0)
+      << "the agent socket's mount point is in the result";
+  std::string private_key = ReadFile(key);
+  ASSERT_FALSE(private_key.empty());
+  EXPECT_FALSE(absl::StrContains(r.err, private_key));
+}
+
+TEST_F(SshTest, AgentFromTheEnvironmentAndMissingOrOptionalAgents) {
+  std::string sock = Agent(Key("from-env"));
+  setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+  std::string out = TempDir("out");
+  KilnRun r = BuildProbe(false, out, {"--ssh", "default"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(out + "/probe"), "identities: 1\nfrom-env\n");
+  // The same agent named by its socket, under another id, is not the
+  // mount's ("default").
+  KilnRun other = BuildProbe(false, TempDir("out"), {"--ssh", "work=" + sock});
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(other.err, "ssh agent \"default\" was not forwarded")) << other.err;
+  EXPECT_EQ(other.Ran(), 0);
+  unsetenv("SSH_AUTH_SOCK");
+  // Optional: the step runs without an agent.
+  std::string opt_out = TempDir("out");
+  KilnRun optional = BuildProbe(true, opt_out, {});
+  ASSERT_EQ(optional.exit_code, 0) << optional.err;
+  EXPECT_TRUE(absl::StartsWith(ReadFile(opt_out + "/probe"), "cannot connect"))
+      << ReadFile(opt_out + "/probe");
+  KilnRun bad = BuildProbe(false, TempDir("out"), {"--ssh", "default"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad.err, "--ssh default: SSH_AUTH_SOCK is not set")) << bad.err;
+}
+
 }  // namespace
 }  // namespace kiln::testing

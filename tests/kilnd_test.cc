@@ -223,6 +223,40 @@ TEST_F(KilndTest, ImagesThroughTheDaemon) {
   EXPECT_FALSE(absl::StrContains(ls.out, "busybox")) << ls.out;
 }
 
+// RUN --mount=type=ssh: the client's agent (here a private one holding a
+// key file) reaches the step through the Solve stream, as it does embedded.
+TEST_F(KilndTest, SshAgentIsForwardedThroughTheDaemon) {
+  if (system("command -v ssh-agent >/dev/null && command -v ssh-keygen >/dev/null") != 0) {
+    GTEST_SKIP() << "ssh-agent/ssh-keygen not installed (Debian's openssh-client)";
+  }
+  std::string ctx = TempDir("ctx"), keys = TempDir("keys");
+  ASSERT_EQ(system(("cp " + Runfile("tests/agent_probe") + " " + ctx + "/agent_probe").c_str()), 0);
+  ASSERT_EQ(system(("ssh-keygen -q -t ed25519 -N '' -C kilnd-key -f " + keys + "/id").c_str()), 0);
+  WriteFile(ctx + "/Dockerfile",
+            "FROM busybox AS probe\n"
+            "COPY agent_probe /\n"
+            "RUN --mount=type=ssh,uid=1000 /agent_probe > /probe && "
+            "stat -c '%a %u' $SSH_AUTH_SOCK > /sock\n"
+            "FROM scratch\n"
+            "COPY --from=probe /probe /sock /\n");
+  for (bool remote : {false, true}) {
+    std::string out = TempDir("out");
+    std::vector<std::string> a = {"build", "--ssh", "default=" + keys + "/id", "-o", out, ctx};
+    KilnRun r = remote ? Remote(a) : embedded_.Run(a);
+    ASSERT_EQ(r.exit_code, 0) << (remote ? "kilnd: " : "embedded: ") << r.err;
+    EXPECT_EQ(ReadFile(out + "/probe"), "identities: 1\nkilnd-key\n") << remote;
+    EXPECT_EQ(ReadFile(out + "/sock"), "600 1000\n") << remote;
+  }
+  // Without --ssh, the step's required agent is missing: an error naming
+  // it, before anything runs.
+  WriteFile(ctx + "/Dockerfile", "FROM busybox\nRUN --mount=type=ssh,required=true echo never\n");
+  KilnRun missing = Remote({"build", ctx});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(missing.err, "ssh agent \"default\" was not forwarded"))
+      << missing.err;
+  EXPECT_EQ(Remote({"debug", "workers"}).exit_code, 0) << "kilnd stays healthy";
+}
+
 // Every build feature, the same files both ways.
 TEST_F(KilndTest, ABuildGivesTheSameOutputsAsTheEmbeddedEngine) {
   std::string ctx = TempDir("ctx"), named = TempDir("named"), out = TempDir("out");

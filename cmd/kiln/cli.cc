@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cmd/kiln/args.h"
+#include "cmd/kiln/ssh_agents.h"
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/yaml/spec/spec.h"
 #include "gateway/engine/engine.h"
@@ -89,6 +90,10 @@ Flags:
       --secret SPEC          id=NAME,src=FILE or id=NAME,env=VAR: a secret
                              for RUN secret mounts and env (repeatable);
                              its value is never logged or stored
+      --ssh SPEC             default | ID | ID=SOCKET | ID=KEY[,KEY]: an ssh
+                             agent for RUN ssh mounts (repeatable);
+                             default and ID alone use $SSH_AUTH_SOCK, key
+                             files get a private ssh-agent for the build
   -o, --output SPEC          type=local,dest=DIR | type=tar,dest=FILE |
                              type=oci,dest=FILE[,name=REF][,compression=C]
                              (OCI layout tar; C: gzip, zstd, uncompressed) |
@@ -359,6 +364,7 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
                             {"llb"},
                             {"output", "o", false, true},
                             {"secret", "", false, true},
+                            {"ssh", "", false, true},
                             {"no-cache", "", true},
                             {"progress"},
                             {"max-parallelism"},
@@ -382,6 +388,11 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
   }
   auto printer = progress::NewPrinter(a->Get("progress", "auto"), stderr);
   if (!printer.ok()) return Fail(printer.status(), 2);
+  SshAgents agents;
+  for (const std::string& spec : a->All("ssh")) {
+    if (absl::Status st = agents.Add(spec); !st.ok()) return Fail(st, 2);
+  }
+  req->ssh = agents.sockets();
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   if (g.remote()) {
@@ -395,7 +406,8 @@ int Build(const Globals& g, const std::vector<std::string>& args, const frontend
   auto result = (*eng)->Build(*req, printer->get(), &g_cancel);
   (*printer)->Finish();
   if (!result.ok() && NeedsGateway(result.status(), fes)) {
-    eng->reset();  // releases the root for the twin
+    eng->reset();   // releases the root for the twin
+    agents.Stop();  // the twin starts its own
     return HandOverToGateway(result.status());
   }
   if (!result.ok()) return Fail(result.status());

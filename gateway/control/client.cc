@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +14,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gateway/contextsync/sync.h"
 #include "gateway/control/wire.h"
 #include "gateway/exporter/local.h"
 #include "gateway/fsutil/context.h"
 #include "gateway/fsutil/tree.h"
 #include "gateway/image/layer/layer.h"
+#include "gateway/ops/ssh_agent.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "sdk/base/digest.h"
@@ -142,11 +145,94 @@ class Outputs {
   std::vector<File> files_;
 };
 
+using SolveStream = grpc::ClientReaderWriter<cpb::SolveClientMessage, cpb::SolveServerMessage>;
+
+// The Solve stream's writing side, shared by the build's reading loop and
+// the ssh agent connections' threads.
+class LockedStream {
+ public:
+  explicit LockedStream(SolveStream* stream) : stream_(stream) {}
+  bool Write(const cpb::SolveClientMessage& m) {
+    absl::MutexLock lock(&mu_);
+    return stream_->Write(m);
+  }
+
+ private:
+  absl::Mutex mu_;
+  SolveStream* stream_;
+};
+
+// The client's side of the daemon's connections to this machine's ssh
+// agents: each SshOpen connects to the agent's socket, a thread sends what
+// the agent says, and the daemon's bytes are written to it as they come.
+class SshClients {
+ public:
+  SshClients(const std::map<std::string, std::string>& sockets, LockedStream* stream)
+      : sockets_(sockets), stream_(stream) {}
+  ~SshClients() { Close(); }
+
+  void Open(const cpb::SshOpen& o) {
+    auto sock = sockets_.find(o.ssh_id());
+    absl::StatusOr<int> fd =
+        sock == sockets_.end()
+            ? absl::NotFoundError(absl::StrCat("no ssh agent \"", o.ssh_id(), "\" was forwarded"))
+            : ops::ConnectUnix(sock->second);
+    if (!fd.ok() || conns_.count(o.id())) {
+      cpb::SolveClientMessage m;
+      m.mutable_ssh_data()->set_id(o.id());
+      m.mutable_ssh_data()->set_error(fd.ok() ? "connection id in use"
+                                              : std::string(fd.status().message()));
+      if (fd.ok()) ::close(*fd);
+      stream_->Write(m);
+      return;
+    }
+    Conn& c = conns_[o.id()];
+    c.fd = *fd;
+    c.reader = std::thread([this, id = o.id(), fd = *fd] { Read(id, fd); });
+  }
+
+  void Data(const cpb::SshData& d) {
+    auto it = conns_.find(d.id());
+    if (it == conns_.end()) return;
+    if (!d.error().empty() || (!d.data().empty() && !ops::SendAll(it->second.fd, d.data()))) {
+      ::shutdown(it->second.fd, SHUT_RDWR);
+    } else if (d.eof()) {
+      ::shutdown(it->second.fd, SHUT_WR);
+    }
+  }
+
+  void Close() {
+    for (auto& [id, c] : conns_) {
+      ::shutdown(c.fd, SHUT_RDWR);
+      c.reader.join();
+      ::close(c.fd);
+    }
+    conns_.clear();
+  }
+
+ private:
+  struct Conn {
+    int fd = -1;
+    std::thread reader;
+  };
+
+  void Read(uint64_t id, int fd) {
+    SendSocket(fd, id, [this](const cpb::SshData& d) {
+      cpb::SolveClientMessage m;
+      *m.mutable_ssh_data() = d;
+      return stream_->Write(m);
+    });
+  }
+
+  const std::map<std::string, std::string>& sockets_;
+  LockedStream* stream_;
+  std::map<uint64_t, Conn> conns_;  // touched by the reading loop only
+};
+
 // The client's side of the context requests of one build.
 class Contexts {
  public:
-  Contexts(const engine::BuildRequest& req, std::string state_dir,
-           grpc::ClientReaderWriter<cpb::SolveClientMessage, cpb::SolveServerMessage>* stream)
+  Contexts(const engine::BuildRequest& req, std::string state_dir, LockedStream* stream)
       : req_(req), state_dir_(std::move(state_dir)), stream_(stream) {}
 
   bool List(const cpb::ContextRequest& r) {
@@ -274,7 +360,7 @@ class Contexts {
 
   const engine::BuildRequest& req_;
   std::string state_dir_;
-  grpc::ClientReaderWriter<cpb::SolveClientMessage, cpb::SolveServerMessage>* stream_;
+  LockedStream* stream_;
   std::map<uint64_t, Pending> pending_;
 };
 
@@ -357,6 +443,7 @@ absl::StatusOr<RemoteBuildResult> RemoteBuild(cpb::Control::Stub* stub,
     }
   }
   r->mutable_secrets()->insert(req.secrets.begin(), req.secrets.end());
+  for (const auto& [id, sock] : req.ssh) r->add_ssh(id);
   r->set_no_cache(req.no_cache);
   if (req.source_date_epoch.has_value()) {
     r->set_has_source_date_epoch(true);
@@ -386,10 +473,12 @@ absl::StatusOr<RemoteBuildResult> RemoteBuild(cpb::Control::Stub* stub,
 
   RemoteBuildResult result;
   Outputs outputs(req.outputs);
-  Contexts contexts(req, state_dir, stream.get());
+  LockedStream writer(stream.get());
+  Contexts contexts(req, state_dir, &writer);
+  SshClients ssh(req.ssh, &writer);
   std::optional<cpb::SolveDone> done;
   absl::Status local;
-  if (stream->Write(first)) {
+  if (writer.Write(first)) {
     cpb::SolveServerMessage m;
     while (!done.has_value() && local.ok() && stream->Read(&m)) {
       switch (m.msg_case()) {
@@ -411,12 +500,19 @@ absl::StatusOr<RemoteBuildResult> RemoteBuild(cpb::Control::Stub* stub,
         case cpb::SolveServerMessage::kDone:
           done = m.done();
           break;
+        case cpb::SolveServerMessage::kSshOpen:
+          ssh.Open(m.ssh_open());
+          break;
+        case cpb::SolveServerMessage::kSshData:
+          ssh.Data(m.ssh_data());
+          break;
         default:
           break;
       }
     }
   }
   if (!local.ok()) ctx.TryCancel();
+  ssh.Close();
   stream->WritesDone();
   grpc::Status st = stream->Finish();
   KILN_RETURN_IF_ERROR(local);

@@ -1,6 +1,7 @@
 #include "gateway/control/server.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gateway/control/wire.h"
+#include "gateway/fsutil/errors.h"
 #include "gateway/fsutil/tree.h"
+#include "gateway/ops/ssh_agent.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/llb/platform.h"
@@ -79,6 +82,7 @@ class ControlServer::Conn {
       uint64_t id = m.has_entries()                               ? m.entries().id()
                     : m.has_data()                                ? m.data().id()
                     : m.has_batch() && m.batch().parts_size() > 0 ? m.batch().parts(0).id()
+                    : m.has_ssh_data()                            ? m.ssh_data().id()
                                                                   : 0;
       absl::MutexLock lock(&mu_);
       if (id == 0 || waiting_.count(id) == 0) continue;  // nothing asked for it: dropped
@@ -111,13 +115,13 @@ class ControlServer::Conn {
     inbox_.erase(id);
   }
 
-  // The next message for request `id`; Cancelled when the client went away
-  // or the build was cancelled first.
+  // The next message for request `id`; Cancelled when the client went away,
+  // the build was cancelled or the request ended first.
   absl::StatusOr<cpb::SolveClientMessage> Next(uint64_t id) {
     absl::MutexLock lock(&mu_);
     auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       auto it = inbox_.find(id);
-      return closed_ || (it != inbox_.end() && !it->second.empty());
+      return closed_ || waiting_.count(id) == 0 || (it != inbox_.end() && !it->second.empty());
     };
     while (!ready()) {
       if (cancel_->load()) return absl::CancelledError("build cancelled");
@@ -125,7 +129,7 @@ class ControlServer::Conn {
     }
     auto it = inbox_.find(id);
     if (it == inbox_.end() || it->second.empty()) {
-      return absl::CancelledError("the client went away");
+      return absl::CancelledError(waiting_.count(id) ? "the client went away" : "request ended");
     }
     cpb::SolveClientMessage m = std::move(it->second.front());
     it->second.pop_front();
@@ -155,17 +159,113 @@ class ControlServer::Conn {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A client's ssh agent, reached through the Solve stream: each connection
+// is a socket pair whose far end two threads pump to and from the client
+// (SshOpen, then SshData both ways). Close() ends every connection; the
+// agent then refuses new ones, so a step that outlives the build cannot
+// reach the stream.
+class ControlServer::StreamSshAgent : public solver::SshAgent {
+ public:
+  StreamSshAgent(Conn* conn, std::string ssh_id) : conn_(conn), ssh_id_(std::move(ssh_id)) {}
+  ~StreamSshAgent() override { Close(); }
+
+  absl::StatusOr<int> Connect() override {
+    absl::MutexLock lock(&mu_);
+    if (conn_ == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("the build that forwarded ssh agent \"", ssh_id_, "\" has ended"));
+    }
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return fsutil::ErrnoToStatus(errno, "create", "a socket pair");
+    }
+    Pump p;
+    p.id = conn_->NewRequest();
+    p.fd = sv[1];
+    cpb::SolveServerMessage open;
+    open.mutable_ssh_open()->set_id(p.id);
+    open.mutable_ssh_open()->set_ssh_id(ssh_id_);
+    if (!conn_->Write(open)) {
+      conn_->EndRequest(p.id);
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return absl::UnavailableError("the client went away");
+    }
+    Conn* conn = conn_;
+    p.up = std::thread([conn, id = p.id, fd = p.fd] { Up(conn, id, fd); });
+    p.down = std::thread([conn, id = p.id, fd = p.fd] { Down(conn, id, fd); });
+    pumps_.push_back(std::move(p));
+    return sv[0];
+  }
+
+  void Close() {
+    Conn* conn;
+    std::vector<Pump> pumps;
+    {
+      absl::MutexLock lock(&mu_);
+      conn = conn_;
+      conn_ = nullptr;
+      pumps.swap(pumps_);
+    }
+    for (Pump& p : pumps) {
+      conn->EndRequest(p.id);       // ends Down's wait for the client
+      ::shutdown(p.fd, SHUT_RDWR);  // ends Up's read
+      p.up.join();
+      p.down.join();
+      ::close(p.fd);
+    }
+  }
+
+ private:
+  struct Pump {
+    uint64_t id = 0;
+    int fd = -1;
+    std::thread up, down;
+  };
+
+  // The step's bytes to the client, then an end.
+  static void Up(Conn* conn, uint64_t id, int fd) {
+    SendSocket(fd, id, [conn](const cpb::SshData& d) {
+      cpb::SolveServerMessage m;
+      *m.mutable_ssh_data() = d;
+      return conn->Write(m);
+    });
+  }
+
+  // The agent's bytes from the client to the step, until its end.
+  static void Down(Conn* conn, uint64_t id, int fd) {
+    for (;;) {
+      absl::StatusOr<cpb::SolveClientMessage> m = conn->Next(id);
+      if (!m.ok() || !m->has_ssh_data() || !m->ssh_data().error().empty()) break;
+      const std::string& data = m->ssh_data().data();
+      if (!ops::SendAll(fd, data)) break;
+      if (m->ssh_data().eof()) {
+        ::shutdown(fd, SHUT_WR);
+        return;
+      }
+    }
+    ::shutdown(fd, SHUT_RDWR);  // the step sees the agent hang up
+  }
+
+  absl::Mutex mu_;
+  Conn* conn_ ABSL_GUARDED_BY(mu_);
+  const std::string ssh_id_;
+  std::vector<Pump> pumps_ ABSL_GUARDED_BY(mu_);
+};
+
 // The build's view of the client: local directories as mirrors synced on
-// request, secrets as sent.
+// request, secrets as sent, ssh agents through the stream.
 class ControlServer::RemoteSession : public solver::Session {
  public:
   RemoteSession(ControlServer* server, Conn* conn, const cpb::SolveRequest& req, std::string ref)
       : server_(server), conn_(conn), ref_(std::move(ref)) {
     for (const auto& [name, identity] : req.locals()) locals_[name] = identity;
     for (const auto& [id, value] : req.secrets()) secrets_[id] = value;
+    for (const std::string& id : req.ssh()) ssh_[id] = std::make_shared<StreamSshAgent>(conn, id);
   }
 
   ~RemoteSession() override {
+    for (auto& [id, agent] : ssh_) agent->Close();
     absl::MutexLock lock(&server_->mu_);
     for (const std::string& key : held_) server_->mirrors_[key].readers--;
     for (const std::string& dir : private_dirs_) {
@@ -206,6 +306,12 @@ class ControlServer::RemoteSession : public solver::Session {
     if (it != secrets_.end()) return it->second;
     return absl::NotFoundError(absl::StrCat(
         "secret \"", id, "\" was not given to this build; pass --secret id=", id, ",src=FILE"));
+  }
+
+  absl::StatusOr<std::shared_ptr<solver::SshAgent>> Ssh(const std::string& id) const override {
+    auto it = ssh_.find(id);
+    if (it != ssh_.end()) return it->second;
+    return Session::Ssh(id);
   }
 
   int64_t files_sent() const { return files_sent_; }
@@ -363,6 +469,7 @@ class ControlServer::RemoteSession : public solver::Session {
   std::string ref_;
   std::map<std::string, std::string> locals_;   // name -> the client's identity of it
   std::map<std::string, std::string> secrets_;  // id -> value
+  std::map<std::string, std::shared_ptr<StreamSshAgent>> ssh_;
   mutable absl::Mutex mu_;
   mutable std::map<std::string, std::string> synced_ ABSL_GUARDED_BY(mu_);  // key -> dir
   mutable std::vector<std::string> held_;          // mirror keys read (server mu_)

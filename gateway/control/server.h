@@ -88,6 +88,7 @@ class ControlServer final : public cpb::Control::Service {
   struct Build;
   class Conn;
   class RemoteSession;
+  class StreamSshAgent;
   struct MirrorSlot {
     int readers = 0;
     bool writer = false;

@@ -1,5 +1,8 @@
 #include "gateway/control/wire.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -115,6 +118,22 @@ absl::StatusOr<std::string> ReadTlsFile(const std::string& flag, const std::stri
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void SendSocket(int fd, uint64_t id, const std::function<bool(const cpb::SshData&)>& send) {
+  cpb::SshData m;
+  m.set_id(id);
+  std::string buf(16384, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    m.set_data(buf.data(), n);
+    if (!send(m)) return;
+  }
+  m.clear_data();
+  m.set_eof(true);
+  send(m);
 }
 
 }  // namespace kiln::controlrpc

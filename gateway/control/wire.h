@@ -3,6 +3,8 @@
 #ifndef KILN_GATEWAY_CONTROL_WIRE_H_
 #define KILN_GATEWAY_CONTROL_WIRE_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,11 @@ std::string MirrorKey(const std::string& identity, const std::string& name,
                       const std::vector<std::string>& include,
                       const std::vector<std::string>& exclude,
                       const std::vector<std::string>& follow);
+
+// Reads the ssh agent connection's socket `fd` until its end, handing each
+// part to `send` as SshData of connection `id`, then the end (eof). Stops
+// early when `send` fails.
+void SendSocket(int fd, uint64_t id, const std::function<bool(const cpb::SshData&)>& send);
 
 // The text of a PEM file named by `flag`; InvalidArgument naming both when
 // it cannot be read.

@@ -423,7 +423,7 @@ absl::StatusOr<BuildResult> Engine::Build(const BuildRequest& request, progress:
                                           const std::atomic<bool>* cancel) {
   // Checked before anything runs: a bad output costs nothing.
   for (const OutputSpec& o : request.outputs) KILN_RETURN_IF_ERROR(ValidateOutputSpec(o));
-  ops::LocalSession local_session(request.locals, request.secrets);
+  ops::LocalSession local_session(request.locals, request.secrets, request.ssh);
   const solver::Session& session = request.session ? *request.session : local_session;
   pb::Definition def = request.definition;
   std::string image_config;

@@ -64,9 +64,13 @@ struct BuildRequest {
   std::vector<OutputSpec> outputs;
   // Secret values by id, for secret mounts and env. Never logged or stored.
   std::map<std::string, std::string> secrets;
-  // When set, the build's local directories and secrets come from it
-  // instead of `locals` and `secrets` (kilnd: mirrors of a remote client's
-  // directories). Not owned.
+  // ssh agents by id (`--ssh default`), for ssh mounts: the path of each
+  // agent's socket on this machine.
+  std::map<std::string, std::string> ssh;
+  // When set, the build's local directories, secrets and ssh agents come
+  // from it instead of `locals`, `secrets` and `ssh` (kilnd: mirrors of a
+  // remote client's directories, its agents through the Solve stream). Not
+  // owned.
   const solver::Session* session = nullptr;
   bool no_cache = false;
   // Clamp exported timestamps (SOURCE_DATE_EPOCH), if set.

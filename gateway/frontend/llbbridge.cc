@@ -35,8 +35,8 @@ constexpr const char* kFrontendCaps[] = {"solve.base",
                                          "gateway.warnings",
                                          "frontend.caps"};
 
-// LLB capabilities kiln's solver runs: every cap sdk/llb marshals but ssh
-// mounts (not forwarded yet) and the insecure security mode (refused).
+// LLB capabilities kiln's solver runs: every cap sdk/llb marshals but the
+// insecure security mode (refused).
 constexpr const char* kLlbCaps[] = {
     "constraints",
     "diffop",
@@ -48,6 +48,7 @@ constexpr const char* kLlbCaps[] = {
     "exec.mount.cache.sharing",
     "exec.mount.secret",
     "exec.mount.selector",
+    "exec.mount.ssh",
     "exec.mount.tmpfs",
     "exec.mount.tmpfs.size",
     "exec.secretenv",
@@ -134,10 +135,6 @@ grpc::Status LlbBridgeServer::Ping(grpc::ServerContext*, const gw::PingRequest*,
     cap->set_id(id);
     cap->set_enabled(true);
   }
-  auto* ssh = resp->add_llbcaps();
-  ssh->set_id("exec.mount.ssh");
-  ssh->set_enabled(false);
-  ssh->set_disabledreasonmsg("kiln does not forward ssh agents yet");
   auto* worker = resp->add_workers();
   worker->set_id("kiln");
   (*worker->mutable_labels())["org.mobyproject.buildkit.worker.executor"] = "runc";

@@ -63,7 +63,8 @@ TEST_F(LlbBridgeTest, PingListsWhatKilnServes) {
   EXPECT_TRUE(client_->HasCap("frontend.inputs"));
   EXPECT_TRUE(client_->HasCap("gateway.solve.evaluate"));
   EXPECT_FALSE(client_->HasCap("gateway.exec"));
-  // Every LLB capability the SDK's builder can ask for but ssh mounts.
+  // Every LLB capability the SDK's builder can ask for but the insecure
+  // security mode.
   llb::RunOptions run;
   run.shlex = "true";
   llb::Mount cache;
@@ -77,9 +78,11 @@ TEST_F(LlbBridgeTest, PingListsWhatKilnServes) {
   ssh.target = "/s";
   ssh.ssh = llb::SshMount{};
   run.mounts = {ssh};
-  absl::Status st_ssh = client_->CheckLlbCaps(*llb::Marshal(llb::Image("busybox").Run(run).Root()));
-  EXPECT_EQ(st_ssh.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(st_ssh.message(), "exec.mount.ssh")) << st_ssh;
+  EXPECT_TRUE(client_->CheckLlbCaps(*llb::Marshal(llb::Image("busybox").Run(run).Root())).ok());
+  run.security = pb::INSECURE;
+  absl::Status st_sec = client_->CheckLlbCaps(*llb::Marshal(llb::Image("busybox").Run(run).Root()));
+  EXPECT_EQ(st_sec.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(st_sec.message(), "exec.meta.security")) << st_sec;
   absl::Status st = client_->RequireCap("gateway.exec", "running a container");
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(st.message(), "running a container")) << st;

@@ -19,6 +19,7 @@
 #include "gateway/fsutil/path.h"
 #include "gateway/fsutil/tree.h"
 #include "gateway/ops/internal.h"
+#include "gateway/ops/ssh_agent.h"
 #include "sdk/base/status_macros.h"
 
 namespace kiln::ops_internal {
@@ -47,9 +48,11 @@ class OutputTail {
 };
 
 // Secret values of a step, in memory until it runs.
+// What a step takes from its session, read when the step is resolved.
 struct Secrets {
-  std::map<int, std::string> mounts;  // mount index -> value
-  std::vector<std::string> env;       // "NAME=value"
+  std::map<int, std::string> mounts;                     // mount index -> value
+  std::vector<std::string> env;                          // "NAME=value"
+  std::map<int, std::shared_ptr<solver::SshAgent>> ssh;  // mount index -> agent
 };
 
 // A 0700 directory in /dev/shm (memory, never disk) holding a step's
@@ -138,6 +141,7 @@ class ExecRunner : public solver::OpRunner {
     spec.network = op.network();
     spec.env.insert(spec.env.end(), secrets_.env.begin(), secrets_.env.end());
     SecretDir secret_dir;
+    ops::AgentSockets agent_sockets;
     // Writable mounts by mount index, and what keeps read-only views mounted.
     std::vector<std::unique_ptr<cache::Active>> actives(op.mounts_size());
     std::vector<std::unique_ptr<cache::Mount>> views;
@@ -156,6 +160,13 @@ class ExecRunner : public solver::OpRunner {
         if (value == secrets_.mounts.end()) continue;  // optional and not given
         KILN_ASSIGN_OR_RETURN(std::string file, secret_dir.Write(m.secretopt(), value->second));
         spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), file, true, 0});
+        continue;
+      }
+      if (m.mounttype() == pb::SSH) {
+        auto agent = secrets_.ssh.find(i);
+        if (agent == secrets_.ssh.end()) continue;  // optional and not forwarded
+        KILN_ASSIGN_OR_RETURN(std::string sock, agent_sockets.Add(m.sshopt(), agent->second));
+        spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), sock, false, 0});
         continue;
       }
       if (m.mounttype() == pb::CACHE) {
@@ -178,6 +189,8 @@ class ExecRunner : public solver::OpRunner {
         spec.mounts.push_back({exec::Mount::Kind::kBind, m.dest(), host, m.readonly(), 0});
       }
     }
+    KILN_RETURN_IF_ERROR(
+        agent_sockets.Start([&ctx](const std::string& line) { ctx.Log(2, line); }));
     KILN_RETURN_IF_ERROR(RunProcess(ctx, spec));
     std::vector<cache::Committed> outputs(v_.num_outputs);
     for (int i = 0; i < op.mounts_size(); ++i) {
@@ -229,12 +242,25 @@ class ExecRunner : public solver::OpRunner {
   cache::CacheMounts* cache_mounts_;
 };
 
-// Reads the step's secrets from the session now, so a missing one fails
-// the build before anything runs.
+// Reads the step's secrets and ssh agents from the session now, so a
+// missing one fails the build before anything runs.
 absl::StatusOr<Secrets> ReadSecrets(const pb::ExecOp& op, const solver::Session& session) {
   Secrets out;
   for (int i = 0; i < op.mounts_size(); ++i) {
     const pb::Mount& m = op.mounts(i);
+    if (m.mounttype() == pb::SSH) {
+      // No id is the agent "default", as BuildKit's session has it.
+      const std::string& id = m.sshopt().id();
+      absl::StatusOr<std::shared_ptr<solver::SshAgent>> agent =
+          session.Ssh(id.empty() ? "default" : id);
+      if (absl::IsNotFound(agent.status()) && m.sshopt().optional()) continue;
+      if (!agent.ok()) {
+        return absl::Status(agent.status().code(),
+                            absl::StrCat("ssh mount ", m.dest(), ": ", agent.status().message()));
+      }
+      out.ssh[i] = std::move(*agent);
+      continue;
+    }
     if (m.mounttype() != pb::SECRET) continue;
     absl::StatusOr<std::string> value = session.Secret(m.secretopt().id());
     if (absl::IsNotFound(value.status()) && m.secretopt().optional()) continue;
@@ -277,9 +303,6 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewExecRunner(const solver::Ve
     if (!m.selector().empty() && !m.readonly()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": a selector needs a read-only mount"));
-    }
-    if (m.mounttype() == pb::SSH) {
-      return absl::UnimplementedError(absl::StrCat(where, ": ssh mounts are not supported yet"));
     }
     if (m.mounttype() == pb::CACHE && (cache_mounts == nullptr || m.cacheopt().id().empty())) {
       return absl::InvalidArgumentError(absl::StrCat(where, cache_mounts == nullptr

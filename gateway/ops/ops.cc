@@ -3,11 +3,19 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/ops/internal.h"
+#include "gateway/ops/ssh_agent.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "sdk/base/digest.h"
 
 namespace kiln::ops {
+
+LocalSession::LocalSession(std::map<std::string, std::string> dirs,
+                           std::map<std::string, std::string> secrets,
+                           const std::map<std::string, std::string>& ssh)
+    : dirs_(std::move(dirs)), secrets_(std::move(secrets)) {
+  for (const auto& [id, path] : ssh) ssh_[id] = std::make_shared<UnixSshAgent>(path);
+}
 
 absl::StatusOr<std::string> LocalSession::LocalDir(const std::string& name,
                                                    const solver::LocalFilter&,
@@ -26,6 +34,12 @@ absl::StatusOr<std::string> LocalSession::Secret(const std::string& id) const {
   if (it != secrets_.end()) return it->second;
   return absl::NotFoundError(absl::StrCat(
       "secret \"", id, "\" was not given to this build; pass --secret id=", id, ",src=FILE"));
+}
+
+absl::StatusOr<std::shared_ptr<solver::SshAgent>> LocalSession::Ssh(const std::string& id) const {
+  auto it = ssh_.find(id);
+  if (it != ssh_.end()) return it->second;
+  return Session::Ssh(id);
 }
 
 std::string OpDigest(std::string_view kind, const pb::Op& op) {

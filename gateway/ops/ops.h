@@ -38,16 +38,19 @@ std::unique_ptr<solver::OpResolver> NewOpResolver(const OpsOptions& options);
 // A Session over directories of this machine: the embedded engine's.
 class LocalSession : public solver::Session {
  public:
+  // `ssh`: ssh agent id -> the path of the agent's socket.
   explicit LocalSession(std::map<std::string, std::string> dirs,
-                        std::map<std::string, std::string> secrets = {})
-      : dirs_(std::move(dirs)), secrets_(std::move(secrets)) {}
+                        std::map<std::string, std::string> secrets = {},
+                        const std::map<std::string, std::string>& ssh = {});
   absl::StatusOr<std::string> LocalDir(const std::string& name, const solver::LocalFilter& filter,
                                        solver::OpContext*) const override;
   absl::StatusOr<std::string> Secret(const std::string& id) const override;
+  absl::StatusOr<std::shared_ptr<solver::SshAgent>> Ssh(const std::string& id) const override;
 
  private:
   std::map<std::string, std::string> dirs_;
   std::map<std::string, std::string> secrets_;  // id -> value
+  std::map<std::string, std::shared_ptr<solver::SshAgent>> ssh_;
 };
 
 // The digest of an op for its cache map: its bytes without the inputs

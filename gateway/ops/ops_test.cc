@@ -2,17 +2,23 @@
 // fake executor standing in for runc and a memory image store.
 #include "gateway/ops/ops.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/cache/cache.h"
 #include "gateway/ops/exec/fake_executor.h"
+#include "gateway/ops/ssh_agent.h"
 #include "gateway/solver/solver.h"
 #include "gtest/gtest.h"
 #include "sdk/llb/llb.h"
@@ -51,7 +57,8 @@ class OpsTest : public ::testing::Test {
   // mounted view (kept until the next call).
   absl::StatusOr<std::string> Solve(const llb::State& target, exec::Executor* executor,
                                     progress::Sink* sink = nullptr,
-                                    std::map<std::string, std::string> secrets = {}) {
+                                    std::map<std::string, std::string> secrets = {},
+                                    const std::map<std::string, std::string>& ssh = {}) {
     OpsOptions o;
     o.state_dir = TempDir("locals");
     o.executor = executor;
@@ -63,7 +70,7 @@ class OpsTest : public ::testing::Test {
     if (!def.ok()) return def.status();
     auto graph = solver::LoadDefinition(*def);
     if (!graph.ok()) return graph.status();
-    LocalSession session({}, std::move(secrets));
+    LocalSession session({}, std::move(secrets), ssh);
     solver::SolveOptions so;
     so.session = &session;
     so.progress = sink;
@@ -249,17 +256,76 @@ TEST_F(OpsTest, SecretIsAReadOnlyFileOnlyWhileTheStepRuns) {
   EXPECT_TRUE(never.specs().empty());
 }
 
-TEST_F(OpsTest, SshMountsAreRefusedForNow) {
-  exec::FakeExecutor fake;
+TEST_F(OpsTest, SshMountReachesTheAgentOnlyWhileTheStepRuns) {
+  // An "agent" answering one connection with what it read, reversed.
+  char dir[] = "/tmp/kiln-ops-ssh-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string agent_path = std::string(dir) + "/agent.sock";
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, agent_path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  std::thread agent([listener] {
+    int c = accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[64];
+    std::string got;
+    for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) got.append(buf, n);
+    std::string reply(got.rbegin(), got.rend());
+    (void)!write(c, reply.data(), reply.size());
+    close(c);
+  });
+
+  std::string socket_seen;
+  exec::FakeExecutor fake([&](const exec::Spec& s, const exec::OutputFn&) {
+    for (const exec::Mount& m : s.mounts) {
+      if (m.dest != "/run/ssh") continue;
+      socket_seen = m.source;
+      auto c = ConnectUnix(m.source);
+      if (!c.ok()) return 1;
+      SendAll(*c, "ping");
+      shutdown(*c, SHUT_WR);
+      std::string reply;
+      char buf[64];
+      for (ssize_t n; (n = read(*c, buf, sizeof buf)) > 0;) reply.append(buf, n);
+      close(*c);
+      Write(s.rootfs + "/reply", reply);
+    }
+    return 0;
+  });
   llb::RunOptions run;
   run.args = {"true"};
   llb::Mount ssh;
   ssh.target = "/run/ssh";
-  ssh.ssh = llb::SshMount{};
+  ssh.ssh = llb::SshMount{};  // id "" is the agent "default", as in BuildKit
   run.mounts = {ssh};
-  auto root = Solve(Base().Run(run).Root(), &fake);
-  EXPECT_EQ(root.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(fake.specs().empty());
+  auto root = Solve(Base().Run(run).Root(), &fake, nullptr, {}, {{"default", agent_path}});
+  agent.join();
+  close(listener);
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(Read(*root + "/reply"), "gnip");
+  ASSERT_FALSE(socket_seen.empty());
+  EXPECT_NE(socket_seen, agent_path) << "the step gets its own socket, not the agent's";
+  EXPECT_NE(access(socket_seen.c_str(), F_OK), 0) << "the step's socket outlived it";
+  (void)!system(("rm -rf " + std::string(dir)).c_str());
+
+  // Required and not forwarded: an error before anything runs.
+  exec::FakeExecutor never;
+  auto missing = Solve(Base().Run(run).Root(), &never);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "ssh agent \"default\""))
+      << missing.status();
+  EXPECT_TRUE(never.specs().empty());
+  // Optional: the step runs without the mount.
+  ssh.ssh->optional = true;
+  run.mounts = {ssh};
+  exec::FakeExecutor without;
+  auto optional = Solve(Base().Run(run).Root(), &without);
+  ASSERT_TRUE(optional.ok()) << optional.status();
+  ASSERT_EQ(without.specs().size(), 1u);
+  for (const exec::Mount& m : without.specs()[0].mounts) EXPECT_NE(m.dest, "/run/ssh");
 }
 
 TEST_F(OpsTest, ImageSourceComesFromTheStoreAndIsKeyedByDigest) {

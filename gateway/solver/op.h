@@ -67,8 +67,18 @@ struct LocalFilter {
   std::vector<std::string> include, exclude, follow;
 };
 
-// Per-solve state that ops need: the client's local directories and secrets
-// (ssh agents later).
+// A client's ssh agent, forwarded to a build. Thread-safe; may outlive the
+// session that gave it (it then refuses new connections).
+class SshAgent {
+ public:
+  virtual ~SshAgent() = default;
+  // A new connection to the agent: a stream socket the caller owns and
+  // closes. Unavailable when the client is gone.
+  virtual absl::StatusOr<int> Connect() = 0;
+};
+
+// Per-solve state that ops need: the client's local directories, secrets
+// and ssh agents.
 class Session {
  public:
   virtual ~Session() = default;
@@ -82,6 +92,9 @@ class Session {
   // The bytes of secret `id`. NotFound naming it when the client has none.
   // Callers never log, record or store the value on disk.
   virtual absl::StatusOr<std::string> Secret(const std::string& id) const = 0;
+  // The ssh agent the client forwarded as `id` (`kiln build --ssh ID`).
+  // NotFound naming it when the client forwarded none by that id.
+  virtual absl::StatusOr<std::shared_ptr<SshAgent>> Ssh(const std::string& id) const;
 };
 
 class OpResolver {

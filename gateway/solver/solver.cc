@@ -390,4 +390,9 @@ int Solver::Fail(const std::shared_ptr<Run>& run, int v, const absl::Status& sta
   return -1;
 }
 
+absl::StatusOr<std::shared_ptr<SshAgent>> Session::Ssh(const std::string& id) const {
+  return absl::NotFoundError(
+      absl::StrCat("ssh agent \"", id, "\" was not forwarded to this build; pass --ssh ", id));
+}
+
 }  // namespace kiln::solver
