@@ -816,18 +816,12 @@ std::string ResultConfig(lua_State* L, const LState& s, int index) {
     Json& ports = config["ExposedPorts"];
     if (!ports.is_object()) ports = Json::object();
     for (const std::string& e : expose) {
-      std::string port = e, proto = "tcp";
-      if (size_t slash = e.find('/'); slash != std::string::npos) {
-        port = e.substr(0, slash);
-        proto = e.substr(slash + 1);
+      absl::StatusOr<frontend::PortSpec> p = frontend::ParsePortSpec(e);
+      if (!p.ok() || p->host_mapping) {
+        Fail(fn, "expose takes ports such as 80, \"443/tcp\", \"53/udp\" or \"8000-8002\", not \"" +
+                     e + "\"");
       }
-      bool digits = !port.empty() && port.size() <= 5 &&
-                    port.find_first_not_of("0123456789") == std::string::npos;
-      if (!digits || std::stoi(port) > 65535 ||
-          (proto != "tcp" && proto != "udp" && proto != "sctp")) {
-        Fail(fn, "expose takes ports such as 80, \"443/tcp\" or \"53/udp\", not \"" + e + "\"");
-      }
-      ports[port + "/" + proto] = Json::object();
+      for (const std::string& key : p->ports) ports[key] = Json::object();
     }
     History(image, "EXPOSE " + absl::StrJoin(expose, " "));
   }

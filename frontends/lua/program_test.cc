@@ -254,7 +254,7 @@ TEST_F(ProgramTest, ResultConfig) {
   Graph(R"(
 return kiln.result(kiln.image("busybox"):user("1000"), {
   entrypoint = {"/app"}, cmd = "serve --port 80", env = {MODE = "prod", A = 1},
-  labels = {["org.example.team"] = "build"}, expose = {80, "53/udp"},
+  labels = {["org.example.team"] = "build"}, expose = {80, "53/udp", "9000-9001/TCP"},
   volumes = {"/data"}, workdir = "srv", stopsignal = "SIGINT",
 })
 )",
@@ -266,6 +266,8 @@ return kiln.result(kiln.image("busybox"):user("1000"), {
   EXPECT_EQ(c["Labels"]["org.example.team"], "build");
   EXPECT_TRUE(c["ExposedPorts"].contains("80/tcp"));
   EXPECT_TRUE(c["ExposedPorts"].contains("53/udp"));
+  EXPECT_TRUE(c["ExposedPorts"].contains("9000/tcp"));
+  EXPECT_TRUE(c["ExposedPorts"].contains("9001/tcp"));
   EXPECT_TRUE(c["Volumes"].contains("/data"));
   EXPECT_EQ(c["WorkingDir"], "/srv/srv");  // relative to the state's dir (busybox: /srv)
   EXPECT_EQ(c["User"], "1000");
@@ -324,6 +326,7 @@ TEST_F(ProgramTest, ErrorsNameTheLineAndTheMistake) {
            {"return kiln.cache('/c', {sharing = 'lockd'})", "(did you mean \"locked\"?)"},
            {"return kiln.image('busybox'):mkdir('/d', {mode = '999'})", "octal"},
            {"return kiln.result(kiln.scratch(), {expose = {'http'}})", "expose takes ports"},
+           {"return kiln.result(kiln.scratch(), {expose = {'8080:80'}})", "expose takes ports"},
            {"return kiln.merge(kiln.scratch())", "kiln.merge: takes a list of States"},
            {"return kiln.merge({kiln.scratch(), 'x'})", "item 2 must be a State"},
            {"return kiln.read_file(kiln.context(), 'missing')", "kiln.read_file: file"},

@@ -1,8 +1,14 @@
 #include "sdk/frontend/dockerlike.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "sdk/llb/internal/go_path.h"
 
 namespace kiln::frontend {
@@ -266,6 +272,59 @@ absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::strin
   if (it->second == "host") return pb::HOST;
   return absl::InvalidArgumentError("force-network-mode=" + it->second +
                                     ": want none, host or sandbox");
+}
+
+namespace {
+
+// "N" or "N-M", each 0..65535, N <= M.
+bool PortRange(const std::string& text, uint32_t* lo, uint32_t* hi) {
+  std::vector<std::string> r = absl::StrSplit(text, absl::MaxSplits('-', 1));
+  auto number = [](const std::string& t, uint32_t* v) {
+    return !t.empty() && t.size() <= 5 && t.find_first_not_of("0123456789") == std::string::npos &&
+           absl::SimpleAtoi(t, v) && *v <= 65535;
+  };
+  if (!number(r[0], lo)) return false;
+  *hi = *lo;
+  return (r.size() == 1 || number(r[1], hi)) && *hi >= *lo;
+}
+
+}  // namespace
+
+absl::StatusOr<PortSpec> ParsePortSpec(const std::string& spec) {
+  std::string rest = spec, proto = "tcp";
+  if (size_t slash = spec.rfind('/'); slash != std::string::npos) {
+    rest = spec.substr(0, slash);
+    proto = absl::AsciiStrToLower(spec.substr(slash + 1));
+  }
+  if (proto != "tcp" && proto != "udp" && proto != "sctp") {
+    return absl::InvalidArgumentError(absl::StrCat("invalid proto: ", proto));
+  }
+  // IP:HOST:CONTAINER, HOST:CONTAINER or CONTAINER; an IPv6 address has
+  // colons of its own.
+  std::vector<std::string> parts = absl::StrSplit(rest, ':');
+  PortSpec out;
+  const std::string container = parts.back();
+  if (parts.size() > 1) {
+    out.host_mapping = true;
+    const std::string host = parts[parts.size() - 2];
+    std::string ip = absl::StrJoin(parts.begin(), parts.end() - 2, ":");
+    if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (!ip.empty() && inet_pton(AF_INET, ip.c_str(), addr) != 1 &&
+        inet_pton(AF_INET6, ip.c_str(), addr) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid IP address: ", ip));
+    }
+    uint32_t lo, hi;
+    if (!host.empty() && !PortRange(host, &lo, &hi)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid hostPort: ", host));
+    }
+  }
+  uint32_t lo, hi;
+  if (!PortRange(container, &lo, &hi)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid containerPort: ", container));
+  }
+  for (uint32_t p = lo; p <= hi; ++p) out.ports.push_back(absl::StrCat(p, "/", proto));
+  return out;
 }
 
 }  // namespace kiln::frontend

@@ -116,6 +116,18 @@ absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::strin
 // nullopt when there are none.
 std::optional<pb::ProxyEnv> ProxyEnvFromBuildArgs(const std::map<std::string, std::string>& args);
 
+// A port spec as EXPOSE takes it (Docker's nat.ParsePortSpec):
+// [[IP:]HOST_PORT:]PORT[-LAST][/PROTO], PROTO tcp (the default), udp or
+// sctp in any case. `ports` holds the ExposedPorts keys ("80/tcp"), one per
+// container port; `host_mapping` says an IP or host port was given (EXPOSE
+// ignores them, and BuildKit warns). InvalidArgument in Docker's words
+// ("invalid containerPort: x", "invalid proto: x", ...).
+struct PortSpec {
+  std::vector<std::string> ports;
+  bool host_mapping = false;
+};
+absl::StatusOr<PortSpec> ParsePortSpec(const std::string& spec);
+
 }  // namespace kiln::frontend
 
 #endif  // KILN_SDK_FRONTEND_DOCKERLIKE_H_

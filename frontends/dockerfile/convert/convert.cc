@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "frontends/dockerfile/convert/internal.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/llb/image_ref.h"
 
 namespace kiln::dockerfile {
 namespace convert_internal {
@@ -246,7 +247,9 @@ absl::Status Converter::ParseStages() {
   return absl::OkStatus();
 }
 
-absl::Status Converter::MetaArgs() {
+absl::StatusOr<Converter::ArgList> Converter::MetaArgs(
+    const std::map<std::string, std::string>& build_args) const {
+  ArgList args;
   llb::Platform p = options_.platform.Normalized();
   std::string target = options_.target;
   if (target.empty()) target = stages_.back()->name;
@@ -263,17 +266,17 @@ absl::Status Converter::MetaArgs() {
                                                           {"TARGETVARIANT", p.variant},
                                                           {"TARGETSTAGE", target}};
   auto set = [&](const std::string& k, const std::string& v) {
-    for (auto& kv : global_args_) {
+    for (auto& kv : args) {
       if (kv.first == k) {
         kv.second = v;
         return;
       }
     }
-    global_args_.emplace_back(k, v);
+    args.emplace_back(k, v);
   };
   for (const auto& [k, v] : defaults) {
-    auto o = options_.build_args.find(k);
-    set(k, o != options_.build_args.end() ? o->second : v);
+    auto o = build_args.find(k);
+    set(k, o != build_args.end() ? o->second : v);
   }
   for (const Node* n : meta_args_) {
     for (const std::string& arg : Args(*n)) {
@@ -282,19 +285,19 @@ absl::Status Converter::MetaArgs() {
       if (key.empty()) {
         return Wrap(absl::InvalidArgumentError("ARG names can not be blank"), n->start_line);
       }
-      auto given = options_.build_args.find(key);
-      if (given != options_.build_args.end()) {
+      auto given = build_args.find(key);
+      if (given != build_args.end()) {
         set(key, given->second);
       } else if (eq != std::string::npos) {
         shell::Env env;
-        for (const auto& [k, v] : global_args_) env.Set(k, v);
+        for (const auto& [k, v] : args) env.Set(k, v);
         absl::StatusOr<std::string> v = lex_.ProcessWord(arg.substr(eq + 1), env);
         if (!v.ok()) return Wrap(v.status(), n->start_line);
         set(key, *v);
       }
     }
   }
-  return absl::OkStatus();
+  return args;
 }
 
 absl::StatusOr<Stage*> Converter::StageByName(const std::string& name) {
@@ -513,7 +516,7 @@ absl::StatusOr<Converted> Converter::Run() {
     KILN_RETURN_IF_ERROR(CheckPlatform(options_.target_platform));
   }
   KILN_RETURN_IF_ERROR(ParseStages());
-  KILN_RETURN_IF_ERROR(MetaArgs());
+  KILN_ASSIGN_OR_RETURN(global_args_, MetaArgs(options_.build_args));
   shell::Env globals;
   for (const auto& [k, v] : global_args_) globals.Set(k, v);
   // UndefinedArgInFrom: what FROM may use is the ARGs declared before it
@@ -533,8 +536,25 @@ absl::StatusOr<Converted> Converter::Run() {
                        hint.empty() ? "" : " (did you mean ", hint, hint.empty() ? "" : "?)")));
     }
   };
+  // InvalidDefaultArgInFrom: with the ARGs' defaults alone (no build
+  // arguments), every base name must still be an image reference.
+  absl::StatusOr<ArgList> defaults_only = MetaArgs({});
+  shell::Env defaults;
+  if (defaults_only.ok()) {
+    for (const auto& [k, v] : *defaults_only) defaults.Set(k, v);
+  }
   for (const auto& st : stages_) {
     const int line = st->from->start_line;
+    if (defaults_only.ok()) {
+      absl::StatusOr<std::string> d = lex_.ProcessWord(st->base_name, defaults);
+      if (d.ok() && !llb::NormalizeImageRef(*d).ok()) {
+        warnings_.push_back(Warn(line, absl::StrCat("InvalidDefaultArgInFrom: Default value for "
+                                                    "ARG ",
+                                                    st->base_name,
+                                                    " results in empty or invalid base image "
+                                                    "name")));
+      }
+    }
     absl::StatusOr<shell::ProcessResult> name = lex_.ProcessWordWithMatches(st->base_name, globals);
     if (!name.ok()) return Wrap(name.status(), line);
     undeclared(*name, line);

@@ -394,6 +394,13 @@ TEST(ConvertTest, MoreLintRules) {
             "sensitive data (ENV \"MY_SECRET_VALUE\")\n"
             "Dockerfile:3: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for "
             "sensitive data (ENV \"AUTH\")");
+  {
+    Out out = MustConvert("FROM busybox\nEXPOSE 127.0.0.1:8080:80/udp 443\n");
+    EXPECT_EQ(absl::StrJoin(out.converted.warnings, "\n"),
+              "Dockerfile:2: ExposeInvalidFormat: EXPOSE instruction should not define an IP "
+              "address or host-port mapping, found '127.0.0.1:8080:80/udp'");
+    EXPECT_EQ(out.config["config"]["ExposedPorts"].dump(), R"({"443/tcp":{},"80/udp":{}})");
+  }
   EXPECT_EQ(warnings("FROM busybox\nEXPOSE 80/TCP 443\n"),
             "Dockerfile:2: ExposeProtoCasing: Defined protocol '80/TCP' in EXPOSE instruction "
             "should be lowercase");
@@ -401,6 +408,19 @@ TEST(ConvertTest, MoreLintRules) {
             "Dockerfile:2: UndefinedArgInFrom: FROM argument 'VERSOIN' is not declared (did you "
             "mean VERSION?)");
   EXPECT_EQ(warnings("ARG TAG\nFROM busybox${TAG:+:}$TAG\n"), "");  // declared, unset
+  // InvalidDefaultArgInFrom looks at the defaults alone, whatever the build
+  // arguments say.
+  {
+    ConvertOptions o = Options();
+    o.build_args = {{"TAG", "1.36"}, {"BASE", "busybox"}};
+    Out out = MustConvert("ARG TAG\nARG BASE\nFROM busybox:${TAG}\nFROM $BASE\n", o);
+    EXPECT_EQ(absl::StrJoin(out.converted.warnings, "\n"),
+              "Dockerfile:3: InvalidDefaultArgInFrom: Default value for ARG busybox:${TAG} "
+              "results in empty or invalid base image name\n"
+              "Dockerfile:4: InvalidDefaultArgInFrom: Default value for ARG $BASE results in "
+              "empty or invalid base image name");
+  }
+  EXPECT_EQ(warnings("ARG TAG=1.36\nFROM busybox:${TAG}\nFROM scratch\n"), "");
   EXPECT_EQ(warnings("FROM --platform=$TARGETPLATFORM busybox\n"),
             "Dockerfile:1: RedundantTargetPlatform: Setting platform to predefined "
             "$TARGETPLATFORM in FROM is redundant as this is the default behavior");

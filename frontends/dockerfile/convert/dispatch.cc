@@ -325,7 +325,17 @@ absl::Status Converter::Expose(Stage& s, const Node& n) {
                                           "lowercase")));
     }
   }
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> ports, ParsePorts(words));
+  std::vector<std::string> ports;
+  for (const std::string& w : words) {
+    KILN_ASSIGN_OR_RETURN(frontend::PortSpec spec, frontend::ParsePortSpec(w));
+    if (spec.host_mapping) {
+      warnings_.push_back(
+          Warn(n.start_line, absl::StrCat("ExposeInvalidFormat: EXPOSE instruction should not "
+                                          "define an IP address or host-port mapping, found '",
+                                          w, "'")));
+    }
+    ports.insert(ports.end(), spec.ports.begin(), spec.ports.end());
+  }
   Json& exposed = s.image["config"]["ExposedPorts"];
   if (!exposed.is_object()) exposed = Json::object();
   for (const std::string& p : ports) exposed[p] = Json::object();

@@ -67,8 +67,6 @@ absl::StatusOr<MountSpec> ParseMount(
 
 // Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms").
 absl::StatusOr<int64_t> ParseGoDuration(std::string_view s);
-// EXPOSE's port specs ("80", "53/udp", "8000-8002/tcp") as "N/proto" keys.
-absl::StatusOr<std::vector<std::string>> ParsePorts(const std::vector<std::string>& specs);
 
 struct Stage {
   int index = 0;
@@ -104,7 +102,10 @@ class Converter {
  private:
   // convert.cc
   absl::Status ParseStages();
-  absl::Status MetaArgs();
+  // The global ARGs (predefined and declared before the first FROM), with
+  // `build_args` in place of their defaults.
+  using ArgList = std::vector<std::pair<std::string, std::string>>;
+  absl::StatusOr<ArgList> MetaArgs(const std::map<std::string, std::string>& build_args) const;
   absl::StatusOr<Stage*> StageByName(const std::string& name);
   absl::Status MarkReachable(Stage& s);
   // The stage named by `from` in COPY --from / --mount from=, creating a
@@ -165,7 +166,7 @@ class Converter {
   shell::Lex lex_;
   std::vector<std::unique_ptr<Stage>> stages_;  // in file order, then stand-ins
   std::vector<const Node*> meta_args_;          // ARGs before the first FROM
-  std::vector<std::pair<std::string, std::string>> global_args_;
+  ArgList global_args_;
   std::shared_ptr<const llb::SourceMap> source_map_;
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<Result>> trigger_asts_;  // ONBUILD parses, kept alive

@@ -308,30 +308,4 @@ absl::StatusOr<int64_t> ParseGoDuration(std::string_view sv) {
   return static_cast<int64_t>(neg ? -total : total);
 }
 
-absl::StatusOr<std::vector<std::string>> ParsePorts(const std::vector<std::string>& specs) {
-  std::vector<std::string> out;
-  for (const std::string& spec : specs) {
-    std::string port = spec, proto = "tcp";
-    if (size_t slash = spec.rfind('/'); slash != std::string::npos) {
-      port = spec.substr(0, slash);
-      proto = absl::AsciiStrToLower(spec.substr(slash + 1));
-    }
-    if (proto != "tcp" && proto != "udp" && proto != "sctp") {
-      return absl::InvalidArgumentError(absl::StrCat("invalid proto: ", proto));
-    }
-    if (port.find(':') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("EXPOSE takes container ports only, not a host mapping: ", spec));
-    }
-    std::vector<std::string> range = absl::StrSplit(port, absl::MaxSplits('-', 1));
-    uint32_t lo, hi;
-    if (!absl::SimpleAtoi(range[0], &lo) || lo > 65535 ||
-        !absl::SimpleAtoi(range.size() > 1 ? range[1] : range[0], &hi) || hi > 65535 || hi < lo) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid containerPort: ", port));
-    }
-    for (uint32_t p = lo; p <= hi; ++p) out.push_back(absl::StrCat(p, "/", proto));
-  }
-  return out;
-}
-
 }  // namespace kiln::dockerfile::convert_internal

@@ -24,26 +24,17 @@ using yamlspec::Step;
 
 constexpr char kComment[] = "kiln.yaml.v0";
 
-// "8080", "53/udp", "8000-8002/tcp" as the "N/proto" keys of ExposedPorts.
+// "8080", "53/udp", "8000-8002/tcp" as the "N/proto" keys of ExposedPorts
+// (EXPOSE's syntax, without its ignored host mappings).
 absl::StatusOr<std::vector<std::string>> Ports(const std::string& spec) {
-  std::string ports = spec, proto = "tcp";
-  if (size_t slash = spec.find('/'); slash != std::string::npos) {
-    ports = spec.substr(0, slash);
-    proto = absl::AsciiStrToLower(spec.substr(slash + 1));
+  absl::StatusOr<frontend::PortSpec> p = frontend::ParsePortSpec(spec);
+  if (!p.ok() || p->host_mapping) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad port \"", spec, "\": want PORT[/tcp|udp|sctp] or FIRST-LAST[/PROTO]",
+                     p.ok() ? " (a container port, without a host mapping)"
+                            : absl::StrCat(" (", p.status().message(), ")")));
   }
-  int lo = 0, hi = 0;
-  size_t dash = ports.find('-');
-  bool ok = absl::SimpleAtoi(ports.substr(0, dash), &lo);
-  hi = lo;
-  if (ok && dash != std::string::npos) ok = absl::SimpleAtoi(ports.substr(dash + 1), &hi);
-  if (!ok || lo < 1 || hi > 65535 || hi < lo ||
-      (proto != "tcp" && proto != "udp" && proto != "sctp")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad port \"", spec, "\": want PORT[/tcp|udp|sctp] or FIRST-LAST[/PROTO], 1 to 65535"));
-  }
-  std::vector<std::string> out;
-  for (int p = lo; p <= hi; ++p) out.push_back(absl::StrCat(p, "/", proto));
-  return out;
+  return p->ports;
 }
 
 struct Built {
