@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "gateway/fsutil/patterns.h"
+#include "sdk/base/patterns.h"
 
 namespace kiln::fsutil {
 

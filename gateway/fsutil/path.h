@@ -13,13 +13,12 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "sdk/base/path.h"
 
 namespace kiln::fsutil {
 
-// The shortest lexically equivalent path, like Go's path.Clean: repeated
-// slashes collapse, "." elements go, "x/.." pairs cancel, ".." at the start of
-// an absolute path is dropped, trailing slashes go; "" becomes ".".
-std::string CleanPath(std::string_view path);
+// Go's path.Clean (sdk/base/path.h).
+using ::kiln::CleanPath;
 
 // True when the relative path `rel` climbs above its starting directory
 // lexically ("..", "../x", "a/../../x"). Absolute paths never escape: they are

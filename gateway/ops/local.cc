@@ -6,7 +6,6 @@
 // build of the same directory, kept in ROOT/locals.
 #include "absl/strings/str_cat.h"
 #include "gateway/fsutil/context.h"
-#include "gateway/fsutil/patterns.h"
 #include "gateway/ops/internal.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"

@@ -10,32 +10,6 @@
 namespace kiln::llb_internal {
 namespace {
 
-TEST(GoPathTest, CleanMatchesGoTable) {
-  // Cases from Go's path.Clean tests.
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"", "."},
-      {"abc", "abc"},
-      {"a/b/c", "a/b/c"},
-      {"..", ".."},
-      {"../../abc", "../../abc"},
-      {"/", "/"},
-      {"abc/def/", "abc/def"},
-      {"//abc", "/abc"},
-      {"abc//def//ghi", "abc/def/ghi"},
-      {"/./abc/def", "/abc/def"},
-      {"abc/.", "abc"},
-      {"abc/def/ghi/../jkl", "abc/def/jkl"},
-      {"abc/def/../..", "."},
-      {"/abc/def/../..", "/"},
-      {"abc/def/../../..", ".."},
-      {"/abc/def/../../..", "/"},
-      {"abc/def/../../../ghi/jkl/../../../mno", "../../mno"},
-      {"abc//./../def", "def"},
-      {"abc/../../././../def", "../../def"},
-  };
-  for (const auto& [in, want] : cases) EXPECT_EQ(CleanPath(in), want) << in;
-}
-
 TEST(GoPathTest, JoinSkipsEmptyElementsAndCleans) {
   EXPECT_EQ(JoinPath({"", ""}), "");
   EXPECT_EQ(JoinPath({"a", ""}), "a");

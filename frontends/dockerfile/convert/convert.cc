@@ -517,6 +517,11 @@ absl::StatusOr<Converted> Converter::Run() {
   }
   KILN_RETURN_IF_ERROR(ParseStages());
   KILN_ASSIGN_OR_RETURN(global_args_, MetaArgs(options_.build_args));
+  if (!options_.context_excludes.empty()) {
+    // Bad patterns fail the context's transfer, with their own error.
+    absl::StatusOr<PatternMatcher> ignored = PatternMatcher::Create(options_.context_excludes);
+    if (ignored.ok()) ignored_ = std::move(*ignored);
+  }
   shell::Env globals;
   for (const auto& [k, v] : global_args_) globals.Set(k, v);
   // UndefinedArgInFrom: what FROM may use is the ARGs declared before it

@@ -421,6 +421,25 @@ TEST(ConvertTest, MoreLintRules) {
               "empty or invalid base image name");
   }
   EXPECT_EQ(warnings("ARG TAG=1.36\nFROM busybox:${TAG}\nFROM scratch\n"), "");
+  {
+    // CopyIgnoredFile: sources from the context that .dockerignore drops.
+    ConvertOptions o = Options();
+    o.context_excludes = {"*.log", "secret/", "!keep.log"};
+    Out out = MustConvert(
+        "FROM busybox AS other\n"
+        "FROM busybox\n"
+        "COPY app.log keep.log ./secret/key.pem src/ /dst/\n"
+        "ADD build.log /dst/\n"
+        "COPY --from=other app.log /x\n",
+        o);
+    EXPECT_EQ(absl::StrJoin(out.converted.warnings, "\n"),
+              "Dockerfile:3: CopyIgnoredFile: Attempting to Copy file \"app.log\" that is "
+              "excluded by .dockerignore\n"
+              "Dockerfile:3: CopyIgnoredFile: Attempting to Copy file \"secret/key.pem\" that is "
+              "excluded by .dockerignore\n"
+              "Dockerfile:4: CopyIgnoredFile: Attempting to Add file \"build.log\" that is "
+              "excluded by .dockerignore");
+  }
   EXPECT_EQ(warnings("FROM --platform=$TARGETPLATFORM busybox\n"),
             "Dockerfile:1: RedundantTargetPlatform: Setting platform to predefined "
             "$TARGETPLATFORM in FROM is redundant as this is the default behavior");

@@ -17,6 +17,7 @@
 #include "frontends/dockerfile/convert/convert.h"
 #include "frontends/dockerfile/parser/parser.h"
 #include "frontends/dockerfile/shell/lex.h"
+#include "sdk/base/patterns.h"
 #include "sdk/base/suggest.h"
 #include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
@@ -170,6 +171,7 @@ class Converter {
   std::shared_ptr<const llb::SourceMap> source_map_;
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<Result>> trigger_asts_;  // ONBUILD parses, kept alive
+  std::optional<PatternMatcher> ignored_;  // the context's .dockerignore, for CopyIgnoredFile
 };
 
 }  // namespace kiln::dockerfile::convert_internal

@@ -267,6 +267,12 @@ absl::Status Converter::Copy(Stage& s, const Node& n, const Flags& f, bool add) 
           frontend::RemoteSourceState(remote, checksum, keep_git, absl::StrCat(what, " ", src)),
           remote.path, dest, o);
     } else {
+      if (!f.Has("from") && ignored_.has_value() && ignored_->Matches(src)) {
+        warnings_.push_back(
+            Warn(n.start_line,
+                 absl::StrCat("CopyIgnoredFile: Attempting to ", add ? "Add" : "Copy", " file \"",
+                              CleanPath(src), "\" that is excluded by .dockerignore")));
+      }
       llb::CopyOptions o = base;
       std::string from_path = src;
       if (parents) {

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "sdk/base/digest.h"
+#include "sdk/base/utf8.h"
 
 namespace kiln::fsutil_internal {
 
@@ -76,13 +77,7 @@ inline bool HasSuffix(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
-// Bytes in the UTF-8 sequence starting at s[0] (1 for invalid lead bytes),
-// never more than s.size(). `s` must not be empty.
-inline size_t Utf8Length(std::string_view s) {
-  unsigned char c = s[0];
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-  return n < s.size() ? n : s.size();
-}
+using ::kiln::Utf8Length;
 
 // Opens the directory `path` and lists it like ListDir.
 absl::StatusOr<std::vector<std::string>> ListDirPath(const std::string& path);

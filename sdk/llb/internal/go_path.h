@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "sdk/base/path.h"
+
 namespace kiln::llb_internal {
 
 // Go path.Clean: the shortest equivalent path ("" -> ".", "/a/../b/" -> "/b").
-std::string CleanPath(std::string_view path);
+using ::kiln::CleanPath;
 
 // Go path.Join: the non-empty elements joined by "/" and cleaned; "" when all
 // are empty.

@@ -1,8 +1,8 @@
-#include "gateway/fsutil/patterns.h"
+#include "sdk/base/patterns.h"
 
 #include "gtest/gtest.h"
 
-namespace kiln::fsutil {
+namespace kiln {
 namespace {
 
 bool M(const std::vector<std::string>& patterns, const std::string& path) {
@@ -199,4 +199,4 @@ TEST(PatternMatcherTest, UsingParentAgreesWithLexicalParents) {
 }
 
 }  // namespace
-}  // namespace kiln::fsutil
+}  // namespace kiln

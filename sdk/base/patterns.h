@@ -11,8 +11,8 @@
 //
 // PatternMatcher is immutable after Create; all const methods are thread-safe.
 // Copies share the compiled regular expressions.
-#ifndef KILN_GATEWAY_FSUTIL_PATTERNS_H_
-#define KILN_GATEWAY_FSUTIL_PATTERNS_H_
+#ifndef KILN_SDK_BASE_PATTERNS_H_
+#define KILN_SDK_BASE_PATTERNS_H_
 
 #include <memory>
 #include <string>
@@ -25,7 +25,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace kiln::fsutil {
+namespace kiln {
 
 class PatternMatcher {
  public:
@@ -79,6 +79,6 @@ class PatternMatcher {
   bool exclusions_ = false;
 };
 
-}  // namespace kiln::fsutil
+}  // namespace kiln
 
-#endif  // KILN_GATEWAY_FSUTIL_PATTERNS_H_
+#endif  // KILN_SDK_BASE_PATTERNS_H_

@@ -1,14 +1,14 @@
-#include "gateway/fsutil/patterns.h"
+#include "sdk/base/patterns.h"
 
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/fsutil/internal/sys.h"
-#include "gateway/fsutil/path.h"
 #include "re2/re2.h"
+#include "sdk/base/path.h"
+#include "sdk/base/utf8.h"
 
-namespace kiln::fsutil {
+namespace kiln {
 namespace {
 
 enum class Kind { kExact, kPrefix, kSuffix, kRegexp };
@@ -23,7 +23,7 @@ void AppendLiteral(std::string_view p, size_t* i, std::string* re) {
     ++*i;
     return;
   }
-  size_t len = fsutil_internal::Utf8Length(p.substr(*i));
+  size_t len = Utf8Length(p.substr(*i));
   re->append(p.substr(*i, len));
   *i += len;
 }
@@ -171,11 +171,13 @@ bool PatternMatcher::MatchOne(size_t i, std::string_view path) const {
     case Kind::kExact:
       return path == c.text;
     case Kind::kPrefix:
-      return fsutil_internal::HasPrefix(path,
-                                        std::string_view(c.text).substr(0, c.text.size() - 2));
+      return path.substr(0, c.text.size() - 2) ==
+             std::string_view(c.text).substr(0, c.text.size() - 2);
     case Kind::kSuffix: {
       std::string_view suffix = std::string_view(c.text).substr(2);
-      if (fsutil_internal::HasSuffix(path, suffix)) return true;
+      if (path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix) {
+        return true;
+      }
       return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
     }
     case Kind::kRegexp:
@@ -222,4 +224,4 @@ bool PatternMatcher::MatchesUsingParent(std::string_view rel_path, const MatchIn
   return matched;
 }
 
-}  // namespace kiln::fsutil
+}  // namespace kiln
