@@ -170,5 +170,31 @@ TEST_F(DockerfileTest, OneLayerPerStep) {
   EXPECT_EQ(ReadFile(out_ + "/dst/c"), "c");
 }
 
+// The context is narrowed to what the build reads (local.followpaths): a
+// change elsewhere in it does not even reload the context, and a source
+// reached through a symlink still arrives.
+TEST_F(DockerfileTest, OnlyThePathsTheBuildReadsAreLoaded) {
+  ASSERT_EQ(mkdir((ctx_ + "/real").c_str(), 0755), 0);
+  WriteFile(ctx_ + "/real/a.txt", "a\n");
+  ASSERT_EQ(symlink("real", (ctx_ + "/app").c_str()), 0);
+  WriteFile(ctx_ + "/unrelated.txt", "one\n");
+  WriteFile(ctx_ + "/Dockerfile", "FROM busybox\nCOPY app/a.txt /app/\n");
+  auto build = [&] {
+    return h_.Run({"build", "--progress", "rawjson", "-o", "type=local,dest=" + out_, ctx_});
+  };
+  KilnRun first = build();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(ReadFile(out_ + "/app/a.txt"), "a\n");
+  WriteFile(ctx_ + "/unrelated.txt", "two\n");
+  KilnRun second = build();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_FALSE(second.RanStep("load build context")) << second.err;
+  WriteFile(ctx_ + "/real/a.txt", "changed\n");
+  KilnRun third = build();
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_TRUE(third.RanStep("load build context")) << third.err;
+  EXPECT_EQ(ReadFile(out_ + "/app/a.txt"), "changed\n");
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -346,8 +346,14 @@ class Contexts {
     if (local == req_.locals.end()) {
       return absl::NotFoundError(absl::StrCat("this client did not share \"", r.name(), "\""));
     }
-    std::vector<std::string> include(r.include_patterns().begin(), r.include_patterns().end());
     std::vector<std::string> exclude(r.exclude_patterns().begin(), r.exclude_patterns().end());
+    std::vector<std::string> follow(r.follow_paths().begin(), r.follow_paths().end());
+    // Follow paths narrow what is sent, resolved on this machine, where the
+    // symlinks are.
+    KILN_ASSIGN_OR_RETURN(
+        std::vector<std::string> include,
+        fsutil::IncludeFollowPaths(
+            local->second, {r.include_patterns().begin(), r.include_patterns().end()}, follow));
     KILN_ASSIGN_OR_RETURN(fsutil::Filter filter, fsutil::Filter::Create(include, exclude));
     // The same scan index the embedded engine keeps for this directory.
     std::string index_path = fsutil::ContextIndexPath(state_dir_, local->second, r.name());

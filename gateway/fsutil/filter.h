@@ -66,6 +66,18 @@ class Filter {
   std::vector<std::string> exception_prefixes_;  // "a/b/" for exception "!a/b"
 };
 
+// A local source's include patterns with its follow paths (BuildKit's
+// local.followpaths, fsutil's FollowLinks): each follow path ("/src",
+// "app/*.go") is resolved in `root`, every symlink on the way adds its
+// target too, and the results join `include`. A local source that names
+// follow paths is so narrowed to them (plus `include`); a follow path that
+// resolves to the root itself means no narrowing, and `include` is returned
+// as it is. Symlinks never lead outside `root`: absolute and climbing
+// targets are read inside it. Errors: system errors reading `root`.
+absl::StatusOr<std::vector<std::string>> IncludeFollowPaths(const std::string& root,
+                                                            std::vector<std::string> include,
+                                                            const std::vector<std::string>& follow);
+
 }  // namespace kiln::fsutil
 
 #endif  // KILN_GATEWAY_FSUTIL_FILTER_H_

@@ -8,6 +8,7 @@ namespace kiln::fsutil {
 namespace {
 
 using testing::MakeDir;
+using testing::MakeSymlink;
 using testing::MakeTempDir;
 using testing::WriteFile;
 
@@ -116,6 +117,40 @@ TEST(FilterTest, BadPatternNamesWhichList) {
   auto g = Filter::Create({}, {"a\\"});
   ASSERT_FALSE(g.ok());
   EXPECT_NE(g.status().message().find("exclude"), std::string::npos);
+}
+
+TEST(IncludeFollowPathsTest, NarrowsToThePathsAndTheirLinks) {
+  std::string root = MakeTempDir();
+  MakeDir(root + "/src");
+  WriteFile(root + "/src/a.txt", "a");
+  MakeDir(root + "/big");
+  WriteFile(root + "/big/blob", "unrelated");
+  MakeSymlink("src", root + "/link");
+  MakeSymlink("/src/a.txt", root + "/abs");
+  MakeSymlink("../../../big", root + "/src/up");
+  MakeSymlink("loop", root + "/loop");
+  using V = std::vector<std::string>;
+  auto follow = [&](V include, V paths) {
+    absl::StatusOr<V> r = IncludeFollowPaths(root, include, paths);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : V{"error"};
+  };
+  EXPECT_EQ(follow({}, {}), V{});
+  EXPECT_EQ(follow({}, {"/src"}), (V{"src"}));
+  EXPECT_EQ(follow({}, {"/src/a.txt", "/missing"}), (V{"missing", "src/a.txt"}));
+  // A link and its target; an absolute target and one that climbs out stay
+  // inside the root.
+  EXPECT_EQ(follow({}, {"/link/a.txt"}), (V{"link", "src/a.txt"}));
+  EXPECT_EQ(follow({}, {"abs"}), (V{"abs", "src/a.txt"}));
+  EXPECT_EQ(follow({}, {"/src/up/blob"}), (V{"big/blob", "src/up"}));
+  // A wildcard keeps its pattern and adds what the links it matches lead to.
+  EXPECT_EQ(follow({}, {"/l*"}), (V{"l*", "loop", "src"}));
+  EXPECT_EQ(follow({}, {"/loop"}), (V{"loop"}));
+  // Given includes stay, the resolved paths join them.
+  EXPECT_EQ(follow({"x"}, {"/src"}), (V{"x", "src"}));
+  // The root itself: nothing is narrowed.
+  EXPECT_EQ(follow({}, {"/src", "/"}), V{});
+  EXPECT_EQ(follow({"x"}, {"."}), (V{"x"}));
 }
 
 }  // namespace

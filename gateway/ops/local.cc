@@ -6,6 +6,7 @@
 // build of the same directory, kept in ROOT/locals.
 #include "absl/strings/str_cat.h"
 #include "gateway/fsutil/context.h"
+#include "gateway/fsutil/filter.h"
 #include "gateway/ops/internal.h"
 #include "sdk/base/digest.h"
 #include "sdk/base/json.h"
@@ -39,8 +40,9 @@ class LocalRunner : public solver::OpRunner {
     // Asked here, inside the step, not when the graph is loaded: kilnd
     // transfers the client's files now, and logs it under this step.
     KILN_ASSIGN_OR_RETURN(dir_, session_.LocalDir(name_, filter_, &ctx));
-    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter,
-                          fsutil::Filter::Create(filter_.include, filter_.exclude));
+    KILN_ASSIGN_OR_RETURN(std::vector<std::string> include,
+                          fsutil::IncludeFollowPaths(dir_, filter_.include, filter_.follow));
+    KILN_ASSIGN_OR_RETURN(fsutil::Filter filter, fsutil::Filter::Create(include, filter_.exclude));
     std::string index_path = fsutil::ContextIndexPath(state_dir_, dir_, name_);
     fsutil::ContextIndex index = fsutil::ContextIndex::Load(index_path);
     KILN_ASSIGN_OR_RETURN(scan_, fsutil::ScanContext(dir_, filter, &index));

@@ -30,6 +30,8 @@ struct SourceSpec {
   std::optional<Platform> platform;
   bool is_local = false;
   std::string local_unique_id;
+  std::vector<std::string> follow_paths;
+  std::shared_ptr<const std::vector<std::string>> follow_paths_later;
 };
 
 class SourceNode final : public llb_internal::Node {
@@ -45,6 +47,15 @@ class SourceNode final : public llb_internal::Node {
     auto& attrs = *src->mutable_attrs();
     for (const auto& [k, v] : spec_.attrs) attrs[k] = v;
     caps->insert(spec_.caps.begin(), spec_.caps.end());
+    std::vector<std::string> follow = spec_.follow_paths;
+    if (spec_.follow_paths_later != nullptr) {
+      follow.insert(follow.end(), spec_.follow_paths_later->begin(),
+                    spec_.follow_paths_later->end());
+    }
+    if (!follow.empty()) {
+      attrs["local.followpaths"] = JsonStringArray(follow);
+      caps->insert("source.local.followpaths");
+    }
     if (spec_.is_local && spec_.attrs.count("local.session") == 0) {
       const std::string& id =
           spec_.local_unique_id.empty() ? ctx.local_unique_id() : spec_.local_unique_id;
@@ -142,7 +153,8 @@ State Local(std::string_view name, const LocalOptions& options) {
     spec.caps.insert("source.local.sessionid");
   }
   list_attr(options.include_patterns, "local.includepattern", "source.local.includepatterns");
-  list_attr(options.follow_paths, "local.followpaths", "source.local.followpaths");
+  spec.follow_paths = options.follow_paths;
+  spec.follow_paths_later = options.follow_paths_later;
   list_attr(options.exclude_patterns, "local.excludepatterns", "source.local.excludepatterns");
   if (!options.shared_key_hint.empty()) {
     spec.attrs["local.sharedkeyhint"] = options.shared_key_hint;

@@ -17,6 +17,7 @@
 #define KILN_SDK_LLB_SOURCE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,8 +55,13 @@ struct LocalOptions {
   std::vector<std::string> include_patterns;  // .dockerignore syntax
   std::vector<std::string> exclude_patterns;
   std::vector<std::string> follow_paths;  // symlinks to follow when sending
-  std::string shared_key_hint;            // lets builds share a transfer cache
-  std::string session_id;                 // pin to one client session
+  // More follow paths, read when the graph is marshaled, not now: a frontend
+  // learns which paths of its context a build reads only once it has
+  // converted every instruction (Go llb's mutable output does this job).
+  // Fill it before Marshal and leave it alone from then on.
+  std::shared_ptr<const std::vector<std::string>> follow_paths_later;
+  std::string shared_key_hint;  // lets builds share a transfer cache
+  std::string session_id;       // pin to one client session
   // "local.unique": makes otherwise identical local sources distinct. Empty
   // uses MarshalOptions::local_unique_id (and none when that is empty too).
   std::string unique_id;

@@ -638,6 +638,7 @@ absl::StatusOr<Converted> Converter::Run() {
   if (!options_.platform.Normalized().variant.empty()) {
     image["variant"] = options_.platform.Normalized().variant;
   }
+  context_follow_->assign(context_paths_.begin(), context_paths_.end());
   Converted out;
   out.state = target->state;
   out.image_config = image.dump();

@@ -508,5 +508,36 @@ TEST(ConvertTest, CheckDirectiveSkipsAndFailsOnLintRules) {
   EXPECT_TRUE(absl::StrContains(Error("# check=error=yes\n" + body), "want true or false"));
 }
 
+// The context source follows exactly the paths the build reads, as BuildKit
+// sets local.followpaths: COPY/ADD sources and RUN mounts without from=,
+// in the stages the target needs.
+TEST(ConvertTest, TheContextFollowsThePathsTheBuildReads) {
+  auto follow = [](const std::string& text) {
+    Out out = MustConvert(text);
+    for (const pb::Op& op : out.graph.ops) {
+      if (op.has_source() && op.source().identifier() == "local://context") {
+        auto it = op.source().attrs().find("local.followpaths");
+        return it == op.source().attrs().end() ? std::string("(none)") : it->second;
+      }
+    }
+    return std::string("(no context)");
+  };
+  EXPECT_EQ(follow("FROM busybox AS unused\n"
+                   "COPY never /\n"
+                   "FROM busybox\n"
+                   "ARG DIR=src\n"
+                   "COPY $DIR/a.txt ./b /dst/\n"
+                   "COPY --parents x/./y/z /p/\n"
+                   "ADD https://example.com/f.tgz /f\n"
+                   "COPY <<EOF /doc\nhi\nEOF\n"
+                   "RUN --mount=type=bind,source=tools,target=/t true\n"),
+            R"(["/b","/src/a.txt","/tools","/x/y/z"])");
+  // A cache mount without from= counts as reading the whole context (as in
+  // BuildKit): nothing is narrowed then.
+  EXPECT_EQ(follow("FROM busybox\nCOPY a /\nRUN --mount=type=cache,target=/c true\n"),
+            R"(["/","/a"])");
+  EXPECT_EQ(follow("FROM busybox\nCOPY --from=busybox /bin/sh /\n"), "(no context)");
+}
+
 }  // namespace
 }  // namespace kiln::dockerfile

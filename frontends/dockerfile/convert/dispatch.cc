@@ -151,6 +151,7 @@ llb::State Converter::Context() const {
   lo.exclude_patterns = options_.context_excludes;
   lo.shared_key_hint = options_.context_name;
   lo.session_id = options_.session_id;
+  lo.follow_paths_later = context_follow_;
   lo.op.custom_name = "[internal] load build context";
   return llb::Local(options_.context_name, lo);
 }

@@ -172,6 +172,12 @@ class Converter {
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<Result>> trigger_asts_;  // ONBUILD parses, kept alive
   std::optional<PatternMatcher> ignored_;  // the context's .dockerignore, for CopyIgnoredFile
+  // The context paths the build reads (COPY/ADD sources, RUN mounts without
+  // from=), as BuildKit collects them: the context source's follow paths,
+  // so that only they are read and sent. Filled in when the stages are done.
+  std::set<std::string> context_paths_;
+  std::shared_ptr<std::vector<std::string>> context_follow_ =
+      std::make_shared<std::vector<std::string>>();
 };
 
 }  // namespace kiln::dockerfile::convert_internal

@@ -1,6 +1,10 @@
 #include "frontends/yaml/convert/convert.h"
 
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -74,6 +78,7 @@ class Converter {
     image["architecture"] = p.architecture;
     image["os"] = p.os;
     if (!p.variant.empty()) image["variant"] = p.variant;
+    context_follow_->assign(context_paths_.begin(), context_paths_.end());
     return Converted{b->state, image.dump()};
   }
 
@@ -95,6 +100,7 @@ class Converter {
     lo.exclude_patterns = options_.context_excludes;
     lo.shared_key_hint = options_.context_name;
     lo.session_id = options_.session_id;
+    lo.follow_paths_later = context_follow_;
     lo.op.custom_name = "[internal] load build context";
     return llb::Local(options_.context_name, lo);
   }
@@ -246,6 +252,11 @@ class Converter {
       if (m.from_set) {
         KILN_ASSIGN_OR_RETURN(rm.from, SourceState(m.from));
       }
+      if (!m.from_set || m.from.kind == Source::Kind::kContext) {
+        // As dockerfile.v0 (and BuildKit) count it: any mount without a
+        // from reads its source path of the context.
+        context_paths_.insert(llb_internal::JoinPath({"/", m.source.value}));
+      }
       absl::StatusOr<std::optional<llb::Mount>> mount =
           frontend::MakeRunMount(rm, cwd, Context(), secret_env);
       if (!mount.ok()) return Err(m.pos, std::string(mount.status().message()));
@@ -336,6 +347,9 @@ class Converter {
         }
         if (step.checksum.set) {
           return Err(step.checksum.pos, "checksum is only for a URL or a git repository");
+        }
+        if (!step.from_set || step.from.kind == Source::Kind::kContext) {
+          context_paths_.insert(llb_internal::JoinPath({"/", src}));
         }
         llb::CopyOptions o = base;
         o.follow_symlinks = true;
@@ -485,6 +499,11 @@ class Converter {
   std::shared_ptr<const llb::SourceMap> source_map_;
   std::map<std::string, Built> built_;
   std::map<std::string, llb::State> images_;
+  // The context paths the build reads: the context source's follow paths
+  // (see dockerfile.v0), filled in when the target is converted.
+  std::set<std::string> context_paths_;
+  std::shared_ptr<std::vector<std::string>> context_follow_ =
+      std::make_shared<std::vector<std::string>>();
   int step_ = 0, steps_ = 0;
 };
 

@@ -99,12 +99,12 @@ TEST(ConvertTest, TheSampleGivesItsGoldenDefinition) {
   ASSERT_TRUE(bytes_a.ok() && bytes_b.ok());
   EXPECT_EQ(*bytes_a, *bytes_b);
   EXPECT_EQ(a.graph.digests.back(),
-            "sha256:89927046250137801618b5ca74eafc92c0605dd8443b1badb0dff371a9cc653f");
+            "sha256:db22d74c7f45c7b0a86ef717c754002f2ba25ee44ca492f9ee2c4fd34c01769d");
   ConvertOptions o = Options();
   o.target = "test";
   Out t = Must(text, o);
   EXPECT_EQ(t.graph.digests.back(),
-            "sha256:a7736b22f0be3b0c5ed23649f6bec2b6a181cbd59dfb4fe691504b72b47917cc");
+            "sha256:79222cf5fa44fb86fd588ff38ab7d229fd7c33581281f94c362f7404327b46ff");
 }
 
 TEST(ConvertTest, RunStepsBecomeExecsWithTheirOwnSettings) {
