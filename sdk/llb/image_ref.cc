@@ -1,5 +1,9 @@
 #include "sdk/llb/image_ref.h"
 
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -101,7 +105,9 @@ absl::Status ValidateImageDigest(std::string_view ref, const std::string& digest
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizeImageRef(std::string_view ref) {
+namespace {
+
+absl::StatusOr<std::string> Normalize(std::string_view ref) {
   if (ref.empty()) return Invalid(ref, "repository name must have at least one component");
   static const RE2* const kImageId = new RE2("[a-f0-9]{64}");  // compiled once
   if (RE2::FullMatch(ref, *kImageId)) {
@@ -136,6 +142,29 @@ absl::StatusOr<std::string> NormalizeImageRef(std::string_view ref) {
   std::string out = name;
   if (!tag.empty()) absl::StrAppend(&out, ":", tag);
   if (!digest.empty()) absl::StrAppend(&out, "@", digest);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeImageRef(std::string_view ref) {
+  // A pure function of `ref`, and a build names the same few images many
+  // times (a FROM per stage), while the grammar's regular expression with
+  // captures is slow: valid results are remembered, up to a bound.
+  static std::mutex mu;
+  static auto* memo = new std::unordered_map<std::string, std::string>();
+  constexpr size_t kMemoEntries = 4096;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = memo->find(std::string(ref));
+    if (it != memo->end()) return it->second;
+  }
+  absl::StatusOr<std::string> out = Normalize(ref);
+  if (out.ok()) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (memo->size() >= kMemoEntries) memo->clear();
+    memo->emplace(std::string(ref), *out);
+  }
   return out;
 }
 

@@ -550,7 +550,8 @@ absl::StatusOr<Converted> Converter::Run() {
   }
   for (const auto& st : stages_) {
     const int line = st->from->start_line;
-    if (defaults_only.ok()) {
+    // (A name without variables fails the build itself when it is invalid.)
+    if (defaults_only.ok() && st->base_name.find('$') != std::string::npos) {
       absl::StatusOr<std::string> d = lex_.ProcessWord(st->base_name, defaults);
       if (d.ok() && !llb::NormalizeImageRef(*d).ok()) {
         warnings_.push_back(Warn(line, absl::StrCat("InvalidDefaultArgInFrom: Default value for "

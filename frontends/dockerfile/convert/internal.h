@@ -178,6 +178,7 @@ class Converter {
   std::set<std::string> context_paths_;
   std::shared_ptr<std::vector<std::string>> context_follow_ =
       std::make_shared<std::vector<std::string>>();
+  mutable std::optional<llb::State> context_;  // made on first use
 };
 
 }  // namespace kiln::dockerfile::convert_internal

@@ -96,13 +96,15 @@ class Converter {
 
   llb::State Context() const {
     if (options_.context_state.has_value()) return *options_.context_state;
+    if (context_.has_value()) return *context_;  // one node for every use
     llb::LocalOptions lo;
     lo.exclude_patterns = options_.context_excludes;
     lo.shared_key_hint = options_.context_name;
     lo.session_id = options_.session_id;
     lo.follow_paths_later = context_follow_;
     lo.op.custom_name = "[internal] load build context";
-    return llb::Local(options_.context_name, lo);
+    context_ = llb::Local(options_.context_name, lo);
+    return *context_;
   }
 
   llb::OpOptions Op(const Stage& s, Pos pos, const std::string& name) const {
@@ -504,6 +506,7 @@ class Converter {
   std::set<std::string> context_paths_;
   std::shared_ptr<std::vector<std::string>> context_follow_ =
       std::make_shared<std::vector<std::string>>();
+  mutable std::optional<llb::State> context_;  // made on first use
   int step_ = 0, steps_ = 0;
 };
 
