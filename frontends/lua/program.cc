@@ -911,18 +911,16 @@ int StateRun(lua_State* L) {
     cwd = NormalizeActionPath(cwd, *dir, false);
   }
   if (auto user = o.String("user")) run.user = *user;
-  if (p.forced_network != pb::UNSET) run.network = p.forced_network;  // "network" below wins
-  if (auto net = o.String("network")) {
-    if (*net == "none") {
-      run.network = pb::NONE;
-    } else if (*net == "host") {
-      run.network = pb::HOST;
-    } else if (*net != "default" && *net != "sandbox") {
-      std::string hint = Suggest(*net, {"default", "none", "host"});
-      Fail(fn, absl::StrCat("network is \"default\", \"none\" or \"host\", not \"", *net, "\"",
-                            hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    }
+  std::optional<std::string> net = o.String("network");
+  // "sandbox" is BuildKit's name for the default.
+  absl::StatusOr<pb::NetMode> network =
+      frontend::RunNetwork(net && *net != "sandbox" ? *net : "", p.forced_network);
+  if (!network.ok()) {
+    std::string hint = Suggest(*net, {"default", "none", "host"});
+    Fail(fn, absl::StrCat("network is \"default\", \"none\" or \"host\", not \"", *net, "\"",
+                          hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
   }
+  if (*network != pb::UNSET) run.network = *network;
   if (o.Get("mounts") != LUA_TNIL) {
     int list = lua_gettop(L);
     if (!lua_istable(L, list) || To<LMount>(L, list, kMountMeta) != nullptr) {

@@ -274,6 +274,14 @@ absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::strin
                                     ": want none, host or sandbox");
 }
 
+absl::StatusOr<pb::NetMode> RunNetwork(const std::string& mode, pb::NetMode forced) {
+  if (mode.empty() || mode == "default") return forced;
+  if (mode == "none") return pb::NONE;
+  if (mode == "host") return pb::HOST;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unsupported network mode \"", mode, "\" (want default, none or host)"));
+}
+
 namespace {
 
 // "N" or "N-M", each 0..65535, N <= M.

@@ -111,6 +111,12 @@ llb::State RemoteSourceState(const RemoteSource& source, const std::string& chec
 // another value.
 absl::StatusOr<pb::NetMode> ForcedNetwork(const std::map<std::string, std::string>& options);
 
+// The network of a RUN step given `mode` ("none", "host"; "" or
+// "default" inherit the build's `forced` network, from ForcedNetwork, as a
+// Dockerfile's RUN --network does). InvalidArgument naming the value for
+// anything else.
+absl::StatusOr<pb::NetMode> RunNetwork(const std::string& mode, pb::NetMode forced);
+
 // The proxy settings among build args (HTTP_PROXY, https_proxy, NO_PROXY,
 // ...), which RUN passes to its process outside the env and the cache key;
 // nullopt when there are none.

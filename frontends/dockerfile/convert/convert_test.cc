@@ -217,6 +217,21 @@ TEST(ConvertTest, RunMountsBecomeExecMounts) {
   EXPECT_EQ(execs[0]->exec().network(), pb::UNSET);
   Out none = MustConvert("FROM busybox\nRUN --network=none true\n");
   EXPECT_EQ(Execs(none.graph)[0]->exec().network(), pb::NONE);
+  {
+    // force-network-mode: absent and "default" inherit it, as in BuildKit.
+    ConvertOptions o = Options();
+    o.default_network = pb::NONE;
+    Out forced = MustConvert(
+        "FROM busybox\nRUN true\nRUN --network=default true\nRUN --network=host true\n", o);
+    std::vector<const pb::Op*> e = Execs(forced.graph);
+    ASSERT_EQ(e.size(), 3u);
+    EXPECT_EQ(e[0]->exec().network(), pb::NONE);
+    EXPECT_EQ(e[1]->exec().network(), pb::NONE);
+    EXPECT_EQ(e[2]->exec().network(), pb::HOST);
+    EXPECT_EQ(Convert("FROM busybox\nRUN --network=bridge true\n", Options()).status().message(),
+              "Dockerfile:2: unsupported network mode \"bridge\" (want default, none or host)\n"
+              "  2 | RUN --network=bridge true");
+  }
 }
 
 TEST(ConvertTest, HeredocsInRunAndCopy) {

@@ -130,17 +130,9 @@ absl::Status Converter::Run(Stage& s, const Node& n, const Flags& f) {
   run.args = args;
   KILN_ASSIGN_OR_RETURN(std::vector<llb::Mount> mounts, RunMounts(s, n, f, &run.secret_env));
   run.mounts.insert(run.mounts.end(), mounts.begin(), mounts.end());
-  std::string network = f.Get("network");
-  if (network == "none") {
-    run.network = pb::NONE;
-  } else if (network == "host") {
-    run.network = pb::HOST;
-  } else if (!network.empty() && network != "default") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported network mode \"", network, "\" (want default, none or host)"));
-  } else if (network.empty() && options_.default_network != pb::UNSET) {
-    run.network = options_.default_network;
-  }
+  KILN_ASSIGN_OR_RETURN(pb::NetMode network,
+                        frontend::RunNetwork(f.Get("network"), options_.default_network));
+  if (network != pb::UNSET) run.network = network;
   std::string security = f.Get("security");
   if (security == "insecure") {
     return absl::PermissionDeniedError(

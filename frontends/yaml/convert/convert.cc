@@ -286,11 +286,10 @@ class Converter {
     if (step.user.set) run.user = step.user.value;
     KILN_ASSIGN_OR_RETURN(std::vector<llb::Mount> mounts, Mounts(step, cwd, &run.secret_env));
     run.mounts = std::move(mounts);
-    if (step.network.value == "none") run.network = pb::NONE;
-    if (step.network.value == "host") run.network = pb::HOST;
-    if (!step.network.set && options_.default_network != pb::UNSET) {
-      run.network = options_.default_network;
-    }
+    absl::StatusOr<pb::NetMode> network =
+        frontend::RunNetwork(step.network.set ? step.network.value : "", options_.default_network);
+    if (!network.ok()) return Err(step.network.pos, std::string(network.status().message()));
+    if (*network != pb::UNSET) run.network = *network;
     run.proxy_env = frontend::ProxyEnvFromBuildArgs(options_.build_args);
     std::string shown = step.exec_form ? Json(args).dump() : step.args[0].value;
     if (size_t nl = shown.find('\n'); nl != std::string::npos && nl + 1 < shown.size()) {
