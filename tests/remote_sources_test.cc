@@ -110,5 +110,36 @@ TEST(GitSourceTest, BranchAndTagCheckoutAndCacheByCommit) {
   EXPECT_TRUE(absl::StrContains(missing.err, "no-such-branch")) << missing.err;
 }
 
+// git.checksum (ADD --checksum=COMMIT on a git URL) pins the commit.
+TEST(GitSourceTest, ChecksumPinsTheCommit) {
+  std::string dir = TempDir("repo");
+  auto repo = ops::TestGitRepo::Init(dir, "main");
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  ASSERT_TRUE(repo->WriteFile("README", "v1\n").ok());
+  absl::StatusOr<std::string> one = repo->Commit("one");
+  ASSERT_TRUE(one.ok()) << one.status();
+  Harness h;
+  auto pinned = [&](const std::string& checksum) {
+    llb::GitOptions g;
+    g.checksum = checksum;
+    auto def = llb::Marshal(llb::Git("file://" + dir, "main", g));
+    EXPECT_TRUE(def.ok()) << def.status();
+    return h.Build(*def, {});
+  };
+  EXPECT_EQ(pinned(*one).exit_code, 0);
+  EXPECT_EQ(pinned(one->substr(0, 12)).exit_code, 0) << "a prefix of the commit";
+  ASSERT_TRUE(repo->WriteFile("README", "v2\n").ok());
+  absl::StatusOr<std::string> two = repo->Commit("two");
+  ASSERT_TRUE(two.ok());
+  KilnRun moved = pinned(*one);
+  EXPECT_NE(moved.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(moved.err, "git checksum mismatch: expected commit " + *one))
+      << moved.err;
+  EXPECT_TRUE(absl::StrContains(moved.err, "is at " + *two)) << moved.err;
+  KilnRun bad = pinned("not-a-commit");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(bad.err, "is not a commit")) << bad.err;
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -336,7 +336,18 @@ std::optional<llb::Owner> OwnerOpt(const Opts& o) {
 // The build context: the client's, or the one the build was given.
 llb::State Context(Program& p, const std::vector<std::string>& exclude,
                    const std::vector<std::string>& include) {
-  if (std::optional<llb::State> given = frontend::GivenContext(p.bridge)) return *given;
+  if (std::optional<llb::State> given = frontend::GivenContext(p.bridge)) {
+    if (include.empty() && exclude.empty()) return *given;
+    // A context given as a state (the Engine API's upload) is filtered by
+    // a copy, as a local source would be by its patterns.
+    llb::CopyOptions co;
+    co.include_patterns = include;
+    co.exclude_patterns = exclude;
+    co.copy_dir_contents_only = true;
+    llb::OpOptions op;
+    op.custom_name = "[internal] filter build context";
+    return llb::Scratch().File(llb::Copy(*given, "/", "/", co), op);
+  }
   if (!p.context_excludes.has_value()) {
     absl::StatusOr<std::vector<std::string>> ex =
         frontend::ReadContextExcludes(p.bridge, p.options.filename);

@@ -50,6 +50,33 @@ class ProgramTest : public ::testing::Test {
   frontend::FakeBridge bridge_;
 };
 
+// A context given as a state (the Engine API's upload) is used as it is,
+// and filtered by a copy when the script names patterns.
+TEST_F(ProgramTest, AGivenContextHonoursTheScriptsPatterns) {
+  absl::StatusOr<pb::Definition> given =
+      llb::Marshal(llb::Scratch().File(llb::Mkfile("/src/x.txt", 0644, "x")));
+  ASSERT_TRUE(given.ok()) << given.status();
+  bridge_.inputs["context"] = *given;
+  DecodedDefinition plain = Graph("return kiln.context()");
+  ASSERT_FALSE(plain.ops.empty());
+  EXPECT_TRUE(plain.Target().has_file());
+  EXPECT_FALSE(plain.Target().file().actions(0).has_copy()) << "the given state itself";
+  DecodedDefinition filtered =
+      Graph("return kiln.context({include = {'src'}, exclude = {'*.log'}})");
+  const pb::Op& copy = filtered.Target();
+  ASSERT_TRUE(copy.has_file());
+  ASSERT_TRUE(copy.file().actions(0).has_copy());
+  const pb::FileActionCopy& c = copy.file().actions(0).copy();
+  ASSERT_EQ(c.include_patterns_size(), 1);
+  EXPECT_EQ(c.include_patterns(0), "src");
+  ASSERT_EQ(c.exclude_patterns_size(), 1);
+  EXPECT_EQ(c.exclude_patterns(0), "*.log");
+  for (const pb::Op& op : filtered.ops) {
+    EXPECT_FALSE(op.has_source() && op.source().identifier() == "local://context")
+        << "the local context is not read when one is given";
+  }
+}
+
 TEST_F(ProgramTest, ImageRunsAsFromAndRunDo) {
   Json config;
   DecodedDefinition g = Graph(

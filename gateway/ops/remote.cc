@@ -78,11 +78,20 @@ class HttpRunner : public solver::OpRunner {
 
 class GitRunner : public solver::OpRunner {
  public:
-  explicit GitRunner(ops::GitRequest req) : req_(std::move(req)) {}
+  GitRunner(ops::GitRequest req, std::string checksum)
+      : req_(std::move(req)), checksum_(std::move(checksum)) {}
 
   absl::StatusOr<solver::CacheMap> GetCacheMap(solver::OpContext& ctx) override {
     KILN_ASSIGN_OR_RETURN(ops::GitRef ref, ops::ResolveGitRef(req_.remote, req_.ref,
                                                               [&] { return ctx.cancelled(); }));
+    // git.checksum (ADD --checksum on a git source) pins the commit: the ref
+    // must resolve to it (or to a commit it is a prefix of).
+    if (!checksum_.empty() && !absl::StartsWith(ref.commit, checksum_)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("git checksum mismatch: expected commit ", checksum_, ", ",
+                       ops::RedactRemote(req_.remote), req_.ref.empty() ? "" : "#" + req_.ref,
+                       " is at ", ref.commit));
+    }
     commit_ = ref.commit;
     Sha256 h;
     h.UpdateField("git");
@@ -107,6 +116,7 @@ class GitRunner : public solver::OpRunner {
 
  private:
   ops::GitRequest req_;
+  std::string checksum_;
   std::string commit_;
 };
 
@@ -143,7 +153,14 @@ absl::StatusOr<std::unique_ptr<solver::OpRunner>> NewGitRunner(const solver::Ver
   }
   req.keep_git_dir = Attr(src, "git.keepgitdir") == "true";
   if (req.remote.empty()) return absl::InvalidArgumentError("git source without a remote");
-  return std::make_unique<GitRunner>(std::move(req));
+  std::string checksum = Attr(src, "git.checksum");
+  if (!checksum.empty() && (checksum.size() < 7 || checksum.size() > 64 ||
+                            checksum.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("git source ", ops::RedactRemote(req.remote), ": checksum \"", checksum,
+                     "\" is not a commit (7 to 64 lowercase hex characters)"));
+  }
+  return std::make_unique<GitRunner>(std::move(req), std::move(checksum));
 }
 
 }  // namespace kiln::ops_internal

@@ -554,5 +554,23 @@ TEST(ConvertTest, TheContextFollowsThePathsTheBuildReads) {
   EXPECT_EQ(follow("FROM busybox\nCOPY --from=busybox /bin/sh /\n"), "(no context)");
 }
 
+// ADD of a git URL: --checksum pins the commit (the engine checks it),
+// --keep-git-dir keeps .git.
+TEST(ConvertTest, AddGitTakesChecksumAndKeepGitDir) {
+  Out out = MustConvert(
+      "FROM busybox\n"
+      "ADD --checksum=0123abc --keep-git-dir https://example.com/repo.git#main /src\n");
+  const pb::SourceOp* git = nullptr;
+  for (const pb::Op& op : out.graph.ops) {
+    if (op.has_source() && absl::StartsWith(op.source().identifier(), "git://")) {
+      git = &op.source();
+    }
+  }
+  ASSERT_NE(git, nullptr);
+  EXPECT_EQ(git->identifier(), "git://example.com/repo.git#main");
+  EXPECT_EQ(git->attrs().at("git.checksum"), "0123abc");
+  EXPECT_EQ(git->attrs().at("git.keepgitdir"), "true");
+}
+
 }  // namespace
 }  // namespace kiln::dockerfile
