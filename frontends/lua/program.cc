@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <new>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sdk/base/digest.h"
+#include "sdk/base/json.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/base/suggest.h"
 #include "sdk/frontend/context.h"
@@ -334,19 +336,56 @@ std::optional<llb::Owner> OwnerOpt(const Opts& o) {
 }
 
 // The build context: the client's, or the one the build was given.
+// The build's given "context" input, when it is a single local source, as
+// that source with `include` and `exclude` added to its own patterns.
+std::optional<llb::State> WithPatterns(Program& p, const std::vector<std::string>& include,
+                                       const std::vector<std::string>& exclude) {
+  auto in = p.bridge.Inputs().find("context");
+  if (in == p.bridge.Inputs().end() || in->second.def_size() != 2) return std::nullopt;
+  pb::Op source;
+  if (!source.ParseFromString(in->second.def(0)) || !source.has_source()) return std::nullopt;
+  const pb::SourceOp& src = source.source();
+  if (!absl::StartsWith(src.identifier(), "local://")) return std::nullopt;
+  auto list = [&](const char* key) {
+    auto it = src.attrs().find(key);
+    if (it == src.attrs().end()) return std::vector<std::string>{};
+    absl::StatusOr<std::vector<std::string>> v = ParseJsonStringArray(it->second);
+    return v.ok() ? *v : std::vector<std::string>{};
+  };
+  auto attr = [&](const char* key) {
+    auto it = src.attrs().find(key);
+    return it == src.attrs().end() ? std::string() : it->second;
+  };
+  llb::LocalOptions lo;
+  lo.include_patterns = list("local.includepattern");
+  // Two include lists would widen each other: filter by a copy then.
+  if (!lo.include_patterns.empty() && !include.empty()) return std::nullopt;
+  lo.include_patterns.insert(lo.include_patterns.end(), include.begin(), include.end());
+  lo.exclude_patterns = list("local.excludepatterns");
+  lo.exclude_patterns.insert(lo.exclude_patterns.end(), exclude.begin(), exclude.end());
+  lo.follow_paths = list("local.followpaths");
+  lo.shared_key_hint = attr("local.sharedkeyhint");
+  lo.session_id = attr("local.session");
+  lo.unique_id = attr("local.unique");
+  lo.op.custom_name = "[internal] load build context";
+  return llb::Local(src.identifier().substr(strlen("local://")), lo);
+}
+
 llb::State Context(Program& p, const std::vector<std::string>& exclude,
                    const std::vector<std::string>& include) {
   if (std::optional<llb::State> given = frontend::GivenContext(p.bridge)) {
     if (include.empty() && exclude.empty()) return *given;
-    // A context given as a state (the Engine API's upload) is filtered by
-    // a copy, as a local source would be by its patterns.
-    llb::CopyOptions co;
-    co.include_patterns = include;
-    co.exclude_patterns = exclude;
-    co.copy_dir_contents_only = true;
-    llb::OpOptions op;
-    op.custom_name = "[internal] filter build context";
-    return llb::Scratch().File(llb::Copy(*given, "/", "/", co), op);
+    // A forwarded build (BuildKit's dockerfile.v0 before a `# syntax=` image)
+    // gives the context as a local source: the same source with the
+    // script's patterns added, so no newer LLB feature is needed.
+    if (std::optional<llb::State> local = WithPatterns(p, include, exclude)) return *local;
+    // Another given context (the Engine API's upload, a remote context)
+    // would need a filtering copy with patterns, which older BuildKits
+    // lack: used as it is, and said so.
+    p.bridge.Warn(
+        "kiln.context: include/exclude are not applied to a context given as a "
+        "build input that is not a local directory");
+    return *given;
   }
   if (!p.context_excludes.has_value()) {
     absl::StatusOr<std::vector<std::string>> ex =

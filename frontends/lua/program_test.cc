@@ -50,8 +50,8 @@ class ProgramTest : public ::testing::Test {
   frontend::FakeBridge bridge_;
 };
 
-// A context given as a state (the Engine API's upload) is used as it is,
-// and filtered by a copy when the script names patterns.
+// A context given as a state is used as it is; the script's patterns apply
+// when it is a local source, and are reported as not applied otherwise.
 TEST_F(ProgramTest, AGivenContextHonoursTheScriptsPatterns) {
   absl::StatusOr<pb::Definition> given =
       llb::Marshal(llb::Scratch().File(llb::Mkfile("/src/x.txt", 0644, "x")));
@@ -60,21 +60,25 @@ TEST_F(ProgramTest, AGivenContextHonoursTheScriptsPatterns) {
   DecodedDefinition plain = Graph("return kiln.context()");
   ASSERT_FALSE(plain.ops.empty());
   EXPECT_TRUE(plain.Target().has_file());
-  EXPECT_FALSE(plain.Target().file().actions(0).has_copy()) << "the given state itself";
-  DecodedDefinition filtered =
-      Graph("return kiln.context({include = {'src'}, exclude = {'*.log'}})");
-  const pb::Op& copy = filtered.Target();
-  ASSERT_TRUE(copy.has_file());
-  ASSERT_TRUE(copy.file().actions(0).has_copy());
-  const pb::FileActionCopy& c = copy.file().actions(0).copy();
-  ASSERT_EQ(c.include_patterns_size(), 1);
-  EXPECT_EQ(c.include_patterns(0), "src");
-  ASSERT_EQ(c.exclude_patterns_size(), 1);
-  EXPECT_EQ(c.exclude_patterns(0), "*.log");
-  for (const pb::Op& op : filtered.ops) {
-    EXPECT_FALSE(op.has_source() && op.source().identifier() == "local://context")
-        << "the local context is not read when one is given";
-  }
+  EXPECT_TRUE(bridge_.warnings.empty());
+  DecodedDefinition filtered = Graph("return kiln.context({include = {'src'}})");
+  EXPECT_TRUE(filtered.Target().has_file()) << "the given state itself";
+  ASSERT_EQ(bridge_.warnings.size(), 1u);
+  EXPECT_NE(bridge_.warnings[0].find("include/exclude are not applied"), std::string::npos);
+  // A forwarded context (a local source, as BuildKit's dockerfile.v0 hands
+  // it to a `# syntax=` image) becomes that source with the patterns added:
+  // no copy, so no LLB feature an older daemon lacks.
+  llb::LocalOptions lo;
+  lo.exclude_patterns = {".git"};
+  lo.session_id = "s1";
+  bridge_.inputs["context"] = *llb::Marshal(llb::Local("context", lo));
+  DecodedDefinition local = Graph("return kiln.context({include = {'src'}, exclude = {'*.log'}})");
+  const pb::Op& src = local.Target();
+  ASSERT_TRUE(src.has_source());
+  EXPECT_EQ(src.source().identifier(), "local://context");
+  EXPECT_EQ(src.source().attrs().at("local.includepattern"), R"(["src"])");
+  EXPECT_EQ(src.source().attrs().at("local.excludepatterns"), R"([".git","*.log"])");
+  EXPECT_EQ(src.source().attrs().at("local.session"), "s1");
 }
 
 TEST_F(ProgramTest, ImageRunsAsFromAndRunDo) {
