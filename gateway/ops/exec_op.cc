@@ -47,8 +47,8 @@ class OutputTail {
   std::string tail_;
 };
 
-// Secret values of a step, in memory until it runs.
-// What a step takes from its session, read when the step is resolved.
+// What a step takes from its session, read when the step is resolved:
+// secret values (in memory until it runs) and ssh agents.
 struct Secrets {
   std::map<int, std::string> mounts;                     // mount index -> value
   std::vector<std::string> env;                          // "NAME=value"

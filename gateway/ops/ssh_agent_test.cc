@@ -59,6 +59,8 @@ class EchoAgent {
   ~EchoAgent() {
     thread_.join();
     close(fd_);
+    unlink(path_.c_str());
+    rmdir(path_.substr(0, path_.rfind('/')).c_str());
   }
   const std::string& path() const { return path_; }
 
@@ -107,7 +109,8 @@ TEST(AgentSocketsTest, AnUnreachableAgentHangsUpAndIsLogged) {
   std::string logged;
   std::atomic<bool> done{false};
   AgentSockets sockets;
-  auto path = sockets.Add(Opt(0600), std::make_shared<UnixSshAgent>(TempDir() + "/none.sock"));
+  std::string dir = TempDir();
+  auto path = sockets.Add(Opt(0600), std::make_shared<UnixSshAgent>(dir + "/none.sock"));
   ASSERT_TRUE(path.ok()) << path.status();
   ASSERT_TRUE(sockets
                   .Start([&](const std::string& line) {
@@ -121,11 +124,13 @@ TEST(AgentSocketsTest, AnUnreachableAgentHangsUpAndIsLogged) {
   close(*c);
   for (int i = 0; i < 500 && !done; ++i) usleep(2000);
   EXPECT_NE(logged.find("cannot reach the ssh agent"), std::string::npos) << logged;
+  rmdir(dir.c_str());
 }
 
 TEST(AgentSocketsTest, EndingTheStepCutsOpenConnections) {
   // An agent that accepts and never answers.
-  std::string agent_path = TempDir() + "/mute.sock";
+  std::string dir = TempDir();
+  std::string agent_path = dir + "/mute.sock";
   int agent_fd = Listen(agent_path);
   auto sockets = std::make_unique<AgentSockets>();
   auto path = sockets->Add(Opt(0600), std::make_shared<UnixSshAgent>(agent_path));
@@ -141,6 +146,8 @@ TEST(AgentSocketsTest, EndingTheStepCutsOpenConnections) {
   close(*c);
   close(upstream);
   close(agent_fd);
+  unlink(agent_path.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(ConnectUnixTest, NamesThePath) {
