@@ -27,16 +27,6 @@ absl::Status Bad(const std::string& spec, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat("--ssh ", spec, ": ", why));
 }
 
-// `name` looked up in $PATH now: after fork, only exec may run.
-std::string FindProgram(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
-    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 }  // namespace
 
 absl::Status SshAgents::Add(const std::string& spec) {
@@ -80,8 +70,9 @@ absl::StatusOr<std::string> SshAgents::StartPrivate(const std::string& spec, con
   if (::mkdtemp(tmpl) == nullptr) return Bad(spec, "cannot create a directory in /tmp");
   dirs_.push_back(tmpl);
   std::string sock = absl::StrCat(tmpl, "/agent.sock");
-  const std::string program = FindProgram("ssh-agent");
-  if (program.empty()) {
+  // Found now: after fork, the child only execs.
+  const std::optional<std::string> program = ops::FindProgram("ssh-agent");
+  if (!program.has_value()) {
     return Bad(spec, "key files need ssh-agent and ssh-add (Debian's openssh-client)");
   }
   const char* argv[] = {"ssh-agent", "-D", "-a", sock.c_str(), nullptr};
@@ -97,7 +88,7 @@ absl::StatusOr<std::string> SshAgents::StartPrivate(const std::string& spec, con
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    ::execv(program.c_str(), const_cast<char* const*>(argv));
+    ::execv(program->c_str(), const_cast<char* const*>(argv));
     _exit(127);
   }
   pids_.push_back(pid);

@@ -47,23 +47,6 @@ absl::Status ErrnoStatus(const char* what) {
   return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
 }
 
-// Resolves argv[0] against our $PATH before fork: the child may only make
-// async-signal-safe calls, which rules out execvp's allocations.
-std::optional<std::string> FindProgram(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  for (absl::string_view dir : absl::StrSplit(dirs, ':')) {
-    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
-    struct stat st;
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
-}
-
 void AppendCapped(std::string* out, const char* data, size_t n, size_t cap) {
   out->append(data, n);
   if (out->size() > cap) out->erase(0, out->size() - cap);
@@ -218,6 +201,21 @@ absl::StatusOr<RunResult> Outcome(const RunOptions& opts, Collected c, int statu
 }
 
 }  // namespace
+
+std::optional<std::string> FindProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (absl::string_view dir : absl::StrSplit(dirs, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
 
 absl::StatusOr<RunResult> RunProcess(const RunOptions& opts) {
   if (opts.argv.empty()) {

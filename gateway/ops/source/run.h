@@ -51,6 +51,12 @@ struct RunResult {
   std::string stderr_data;
 };
 
+// `name` resolved against this process's $PATH, or `name` itself when it
+// holds a '/'; nullopt when no executable file has that name. Callers that
+// fork resolve before forking: the child may only make async-signal-safe
+// calls, which rules out execvp's allocations.
+std::optional<std::string> FindProgram(const std::string& name);
+
 // Runs `opts.argv` and waits for it. A non-zero exit is not an error here:
 // it is reported in RunResult.exit_code. Errors: InvalidArgument for an empty
 // argv; NotFound when the program is not on $PATH; DeadlineExceeded or

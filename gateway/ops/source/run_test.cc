@@ -79,6 +79,15 @@ TEST(RunProcessTest, CancelKillsChild) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
+TEST(FindProgramTest, LooksInPathUnlessGivenAPath) {
+  std::optional<std::string> sh = FindProgram("sh");
+  ASSERT_TRUE(sh.has_value());
+  EXPECT_EQ(sh->front(), '/');
+  EXPECT_EQ(::access(sh->c_str(), X_OK), 0);
+  EXPECT_EQ(FindProgram("./relative/tool"), "./relative/tool");
+  EXPECT_EQ(FindProgram("kiln-no-such-program"), std::nullopt);
+}
+
 TEST(RunProcessTest, AlreadyCancelledRunsNothing) {
   // A child this quick used to exit before the first look at `cancelled`.
   std::string marker = std::string(std::getenv("TEST_TMPDIR")) + "/ran";
