@@ -32,11 +32,14 @@ constexpr char kComment[] = "kiln.yaml.v0";
 // (EXPOSE's syntax, without its ignored host mappings).
 absl::StatusOr<std::vector<std::string>> Ports(const std::string& spec) {
   absl::StatusOr<frontend::PortSpec> p = frontend::ParsePortSpec(spec);
-  if (!p.ok() || p->host_mapping) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad port \"", spec, "\": want PORT[/tcp|udp|sctp] or FIRST-LAST[/PROTO]",
-                     p.ok() ? " (a container port, without a host mapping)"
-                            : absl::StrCat(" (", p.status().message(), ")")));
+  // EXPOSE takes port 0; a spec does not.
+  bool zero = p.ok() && absl::StartsWith(p->ports.front(), "0/");
+  if (!p.ok() || p->host_mapping || zero) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad port \"", spec, "\": want PORT[/tcp|udp|sctp] or FIRST-LAST[/PROTO], 1 to 65535",
+        !p.ok()           ? absl::StrCat(" (", p.status().message(), ")")
+        : p->host_mapping ? " (a container port, without a host mapping)"
+                          : ""));
   }
   return p->ports;
 }

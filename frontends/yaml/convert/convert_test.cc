@@ -215,6 +215,14 @@ TEST(ConvertTest, TheImageBlockSetsTheConfig) {
                                         "      expose: [\"80/icmp\"]\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "bad port \"80/icmp\""));
+  for (const char* port : {"0", "0-2", "8080:80"}) {
+    absl::StatusOr<Out> refused = ConvertText(std::string(kHead) +
+                                              "  a:\n    from: scratch\n    image:\n"
+                                              "      expose: [\"" +
+                                              port + "\"]\n");
+    ASSERT_FALSE(refused.ok()) << port;
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "1 to 65535")) << refused.status();
+  }
 }
 
 TEST(ConvertTest, OnlyTheStagesTheTargetNeedsAreConverted) {
