@@ -89,4 +89,31 @@ absl::StatusOr<std::vector<std::string>> ReadContextExcludes(Bridge& bridge,
   return ParseIgnoreFile(*ignore);
 }
 
+BuildContext::BuildContext(std::optional<llb::State> given, std::string name,
+                           std::vector<std::string> excludes, std::string session_id)
+    : given_(std::move(given)),
+      name_(std::move(name)),
+      excludes_(std::move(excludes)),
+      session_id_(std::move(session_id)),
+      follow_(std::make_shared<std::vector<std::string>>()) {}
+
+llb::State BuildContext::State() const {
+  if (given_.has_value()) return *given_;
+  if (state_.has_value()) return *state_;
+  llb::LocalOptions lo;
+  lo.exclude_patterns = excludes_;
+  lo.shared_key_hint = name_;
+  lo.session_id = session_id_;
+  lo.follow_paths_later = follow_;  // one node: its follow paths are marshaled once
+  lo.op.custom_name = "[internal] load build context";
+  state_ = llb::Local(name_, lo);
+  return *state_;
+}
+
+void BuildContext::Read(std::string_view path) {
+  paths_.insert(llb_internal::JoinPath({"/", path}));
+}
+
+void BuildContext::Finish() { follow_->assign(paths_.begin(), paths_.end()); }
+
 }  // namespace kiln::frontend

@@ -13,7 +13,9 @@
 #ifndef KILN_SDK_FRONTEND_CONTEXT_H_
 #define KILN_SDK_FRONTEND_CONTEXT_H_
 
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,37 @@ absl::StatusOr<std::string> ReadLocalFile(Bridge& bridge, const std::string& loc
 // option (BuildKit unpacks it; ReadLocalFile reads definition files from it
 // too); nullopt otherwise.
 std::optional<llb::State> GivenContext(const Bridge& bridge);
+
+// The build context as a converter uses it: the given state when the build
+// has one, else the client's local source `name` with `excludes`, one node
+// for every use. Its follow paths (local.followpaths) are the context paths
+// the build reads, collected as BuildKit's dockerfile.v0 collects them
+// (COPY/ADD sources, RUN mounts without from=) and fixed by Finish, so the
+// engine reads and sends only those. Not thread-safe.
+//
+//   frontend::BuildContext context(given, "context", excludes, session_id);
+//   context.Read(src);  // for each source a step copies from the context
+//   llb::State s = base.File(llb::Copy(context.State(), src, dest));
+//   ...
+//   context.Finish();   // every step converted; then Marshal
+class BuildContext {
+ public:
+  BuildContext(std::optional<llb::State> given, std::string name, std::vector<std::string> excludes,
+               std::string session_id);
+  llb::State State() const;
+  // A path of the context a step reads ("src/a.txt"; "" or "/" for all).
+  void Read(std::string_view path);
+  void Finish();
+
+ private:
+  std::optional<llb::State> given_;
+  std::string name_;
+  std::vector<std::string> excludes_;
+  std::string session_id_;
+  std::set<std::string> paths_;
+  std::shared_ptr<std::vector<std::string>> follow_;
+  mutable std::optional<llb::State> state_;  // made on first use
+};
 
 // The patterns of an ignore file (.dockerignore syntax), read as BuildKit
 // reads them: a UTF-8 BOM is dropped, lines whose first character is '#'

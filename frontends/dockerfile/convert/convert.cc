@@ -639,7 +639,7 @@ absl::StatusOr<Converted> Converter::Run() {
   if (!options_.platform.Normalized().variant.empty()) {
     image["variant"] = options_.platform.Normalized().variant;
   }
-  context_follow_->assign(context_paths_.begin(), context_paths_.end());
+  context_.Finish();
   Converted out;
   out.state = target->state;
   out.image_config = image.dump();

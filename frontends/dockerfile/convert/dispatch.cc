@@ -145,19 +145,7 @@ void Converter::History(Stage& s, const std::string& created_by, bool layer) {
   s.image["history"].push_back(std::move(h));
 }
 
-llb::State Converter::Context() const {
-  if (options_.context_state.has_value()) return *options_.context_state;
-  // One node for every use: its follow paths are marshaled once.
-  if (context_.has_value()) return *context_;
-  llb::LocalOptions lo;
-  lo.exclude_patterns = options_.context_excludes;
-  lo.shared_key_hint = options_.context_name;
-  lo.session_id = options_.session_id;
-  lo.follow_paths_later = context_follow_;
-  lo.op.custom_name = "[internal] load build context";
-  context_ = llb::Local(options_.context_name, lo);
-  return *context_;
-}
+llb::State Converter::Context() const { return context_.State(); }
 
 absl::Status Converter::Dispatch(Stage& s, const Node& n) {
   unmatched_.clear();

@@ -19,6 +19,7 @@
 #include "frontends/dockerfile/shell/lex.h"
 #include "sdk/base/patterns.h"
 #include "sdk/base/suggest.h"
+#include "sdk/frontend/context.h"
 #include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
 #include "sdk/llb/llb.h"
@@ -93,7 +94,10 @@ struct Stage {
 class Converter {
  public:
   Converter(std::string_view text, const ConvertOptions& options)
-      : text_(text), options_(options) {}
+      : text_(text),
+        options_(options),
+        context_(options.context_state, options.context_name, options.context_excludes,
+                 options.session_id) {}
   absl::StatusOr<Converted> Run();
 
   // Shared by the dispatch files.
@@ -172,13 +176,7 @@ class Converter {
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<Result>> trigger_asts_;  // ONBUILD parses, kept alive
   std::optional<PatternMatcher> ignored_;  // the context's .dockerignore, for CopyIgnoredFile
-  // The context paths the build reads (COPY/ADD sources, RUN mounts without
-  // from=), as BuildKit collects them: the context source's follow paths,
-  // so that only they are read and sent. Filled in when the stages are done.
-  std::set<std::string> context_paths_;
-  std::shared_ptr<std::vector<std::string>> context_follow_ =
-      std::make_shared<std::vector<std::string>>();
-  mutable std::optional<llb::State> context_;  // made on first use
+  frontend::BuildContext context_;         // the context source, following what the build reads
 };
 
 }  // namespace kiln::dockerfile::convert_internal

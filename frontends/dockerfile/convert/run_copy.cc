@@ -69,7 +69,7 @@ absl::StatusOr<std::vector<llb::Mount>> Converter::RunMounts(
     if (m.from.empty()) {
       // BuildKit counts every mount without from= (a tmpfs too) as reading
       // its source path of the context.
-      context_paths_.insert(llb_internal::JoinPath({"/", m.source}));
+      context_.Read(m.source);
     }
     if (!m.from.empty() && m.type != "secret" && m.type != "ssh") {
       KILN_ASSIGN_OR_RETURN(Stage * from, SourceStage(m.from, n.start_line));
@@ -270,7 +270,7 @@ absl::Status Converter::Copy(Stage& s, const Node& n, const Flags& f, bool add) 
                  absl::StrCat("CopyIgnoredFile: Attempting to ", add ? "Add" : "Copy", " file \"",
                               CleanPath(src), "\" that is excluded by .dockerignore")));
       }
-      if (!f.Has("from")) context_paths_.insert(llb_internal::JoinPath({"/", src}));
+      if (!f.Has("from")) context_.Read(src);
       llb::CopyOptions o = base;
       std::string from_path = src;
       if (parents) {

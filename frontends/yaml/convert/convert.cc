@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/base/suggest.h"
+#include "sdk/frontend/context.h"
 #include "sdk/frontend/dockerlike.h"
 #include "sdk/llb/internal/go_path.h"
 
@@ -52,7 +53,11 @@ struct Built {
 
 class Converter {
  public:
-  Converter(const Spec& spec, const ConvertOptions& options) : spec_(spec), options_(options) {
+  Converter(const Spec& spec, const ConvertOptions& options)
+      : spec_(spec),
+        options_(options),
+        context_(options.context_state, options.context_name, options.context_excludes,
+                 options.session_id) {
     auto sm = std::make_shared<llb::SourceMap>();
     sm->filename = options.filename;
     sm->language = "YAML";
@@ -81,7 +86,7 @@ class Converter {
     image["architecture"] = p.architecture;
     image["os"] = p.os;
     if (!p.variant.empty()) image["variant"] = p.variant;
-    context_follow_->assign(context_paths_.begin(), context_paths_.end());
+    context_.Finish();
     return Converted{b->state, image.dump()};
   }
 
@@ -97,18 +102,7 @@ class Converter {
         st.code(), absl::StrCat(options_.filename, ":", p.line, ":", p.col, ": ", st.message()));
   }
 
-  llb::State Context() const {
-    if (options_.context_state.has_value()) return *options_.context_state;
-    if (context_.has_value()) return *context_;  // one node for every use
-    llb::LocalOptions lo;
-    lo.exclude_patterns = options_.context_excludes;
-    lo.shared_key_hint = options_.context_name;
-    lo.session_id = options_.session_id;
-    lo.follow_paths_later = context_follow_;
-    lo.op.custom_name = "[internal] load build context";
-    context_ = llb::Local(options_.context_name, lo);
-    return *context_;
-  }
+  llb::State Context() const { return context_.State(); }
 
   llb::OpOptions Op(const Stage& s, Pos pos, const std::string& name) const {
     llb::OpOptions o;
@@ -260,7 +254,7 @@ class Converter {
       if (!m.from_set || m.from.kind == Source::Kind::kContext) {
         // As dockerfile.v0 (and BuildKit) count it: any mount without a
         // from reads its source path of the context.
-        context_paths_.insert(llb_internal::JoinPath({"/", m.source.value}));
+        context_.Read(m.source.value);
       }
       absl::StatusOr<std::optional<llb::Mount>> mount =
           frontend::MakeRunMount(rm, cwd, Context(), secret_env);
@@ -353,7 +347,7 @@ class Converter {
           return Err(step.checksum.pos, "checksum is only for a URL or a git repository");
         }
         if (!step.from_set || step.from.kind == Source::Kind::kContext) {
-          context_paths_.insert(llb_internal::JoinPath({"/", src}));
+          context_.Read(src);
         }
         llb::CopyOptions o = base;
         o.follow_symlinks = true;
@@ -503,12 +497,7 @@ class Converter {
   std::shared_ptr<const llb::SourceMap> source_map_;
   std::map<std::string, Built> built_;
   std::map<std::string, llb::State> images_;
-  // The context paths the build reads: the context source's follow paths
-  // (see dockerfile.v0), filled in when the target is converted.
-  std::set<std::string> context_paths_;
-  std::shared_ptr<std::vector<std::string>> context_follow_ =
-      std::make_shared<std::vector<std::string>>();
-  mutable std::optional<llb::State> context_;  // made on first use
+  frontend::BuildContext context_;  // the context source, following what the build reads
   int step_ = 0, steps_ = 0;
 };
 
